@@ -1,0 +1,1 @@
+"""People, the organisation tree (agencies and their internal units), roles and delegations."""

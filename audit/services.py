@@ -1,0 +1,96 @@
+"""Appending to and verifying the audit chain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+import json
+
+from .models import GENESIS_HASH, AuditChainHead, AuditEvent
+
+
+def chain_key(agency_id: int | None) -> str:
+    return f"agency:{agency_id}" if agency_id else "system"
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    # Round-trip so the stored JSON equals what was hashed (dates, decimals become strings).
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False))
+
+
+def record_event(
+    *,
+    actor,
+    verb: str,
+    target: models.Model,
+    agency_id: int | None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append an event to the agency's chain; must run inside the caller's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_event must be called inside the transaction that makes the change")
+    key = chain_key(agency_id)
+    AuditChainHead.objects.get_or_create(chain=key)
+    head = AuditChainHead.objects.select_for_update().get(chain=key)
+    actor_id = getattr(actor, "pk", None) if actor is not None and getattr(actor, "is_authenticated", False) else None
+    event = AuditEvent(
+        chain=key,
+        seq=head.last_seq + 1,
+        actor_id=actor_id,
+        actor_name=(actor.get_username() if actor_id else "system")[:150],
+        verb=verb,
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        target_repr=str(target)[:300],
+        agency_id=agency_id,
+        data=_jsonable(data or {}),
+        created_at=timezone.now(),
+        prev_hash=head.last_hash,
+    )
+    event.hash = event.compute_hash()
+    event.save()
+    head.last_seq = event.seq
+    head.last_hash = event.hash
+    head.save(update_fields=["last_seq", "last_hash"])
+    return event
+
+
+@dataclass
+class BrokenLink:
+    chain: str
+    seq: int
+    event_id: int | None
+    reason: str
+
+
+def verify_chain(chain: str) -> BrokenLink | None:
+    """Walk one chain in order; return the first link that does not hold, or None."""
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    last = None
+    for event in AuditEvent.objects.filter(chain=chain).order_by("seq").iterator(chunk_size=2000):
+        if event.seq != expected_seq:
+            return BrokenLink(chain, expected_seq, None, f"event {expected_seq} is missing")
+        if event.prev_hash != expected_prev:
+            return BrokenLink(chain, event.seq, event.pk, "previous-hash link does not match")
+        if event.compute_hash() != event.hash:
+            return BrokenLink(chain, event.seq, event.pk, "content does not match its hash")
+        expected_prev = event.hash
+        expected_seq += 1
+        last = event
+    head = AuditChainHead.objects.filter(chain=chain).first()
+    if head and (head.last_seq != (last.seq if last else 0) or head.last_hash != (last.hash if last else GENESIS_HASH)):
+        return BrokenLink(chain, head.last_seq, None, "events at the end of the chain are missing")
+    return None
+
+
+def verify_all() -> list[BrokenLink]:
+    chains = set(AuditChainHead.objects.values_list("chain", flat=True)) | set(
+        AuditEvent.objects.values_list("chain", flat=True).distinct()
+    )
+    return [broken for chain in sorted(chains) if (broken := verify_chain(chain))]

@@ -1,0 +1,1 @@
+"""The registry: document types, registers and numbering, documents, their files, and access grants."""

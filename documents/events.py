@@ -1,0 +1,12 @@
+"""Audit verbs of the registry."""
+
+REGISTER_CREATED = "register.created"
+REGISTER_CHANGED = "register.changed"
+DOCUMENT_REGISTERED_OUTGOING = "document.registered_outgoing"
+DOCUMENT_REGISTERED_INCOMING = "document.registered_incoming"
+DOCUMENT_FILE_ATTACHED = "document.file_attached"
+DOCUMENT_ACCESS_GRANTED = "document.access_granted"
+DOCUMENT_ACCESS_REVOKED = "document.access_revoked"
+DOCUMENT_DUPLICATE_CONFIRMED = "document.duplicate_confirmed"
+REGISTER_PRINTED = "register.printed"
+DOCUMENT_FILE_PROCESSED = "document.file_processed"

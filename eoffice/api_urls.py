@@ -1,0 +1,8 @@
+"""REST API v1: each app contributes its routes."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("accounts.api_urls")),
+    path("", include("documents.api_urls")),
+]

@@ -1,0 +1,65 @@
+"""The Celery app: named queues, late acks, and a refusal to start with an unrouted task."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery, signals
+from django.conf import settings
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eoffice.settings")
+
+QUEUES = ("signing", "exchange", "notifications", "default", "maintenance")
+
+# Every project task is routed explicitly; `check_routes` refuses to start otherwise.
+TASK_ROUTES = {
+    "documents.tasks.extract_file_content": {"queue": "default"},
+    "documents.tasks.sweep_pending_extractions": {"queue": "maintenance"},
+}
+
+app = Celery("eoffice")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_routes=TASK_ROUTES,
+    task_default_queue="default",
+    task_queues=None,
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_track_started=True,
+    task_eager_propagates=False,
+    broker_connection_retry_on_startup=True,
+    # A hard-killed worker's task returns after the visibility timeout: keep it short but longer
+    # than the longest task (see shared/reference/stack-facts.md).
+    broker_transport_options={
+        "visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT,
+        "unacked_restore_interval": 5,
+        "unacked_restore_throttle": 1,
+    },
+    result_backend_transport_options={"visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT},
+    beat_schedule={
+        "sweep-pending-extractions": {
+            "task": "documents.tasks.sweep_pending_extractions",
+            "schedule": 300.0,
+        },
+    },
+    timezone="Asia/Ho_Chi_Minh",
+)
+app.autodiscover_tasks()
+
+
+def unrouted_tasks(celery_app: Celery = app) -> list[str]:
+    """Names of project tasks with no queue route (Celery's own tasks are exempt)."""
+    celery_app.loader.import_default_modules()
+    return sorted(
+        name
+        for name in celery_app.tasks
+        if not name.startswith("celery.") and name not in celery_app.conf.task_routes
+    )
+
+
+@signals.worker_init.connect
+def check_routes(**_kwargs) -> None:
+    missing = unrouted_tasks()
+    if missing:
+        raise RuntimeError(f"Tasks without a queue route in eoffice/celery.py: {', '.join(missing)}")

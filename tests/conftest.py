@@ -1,0 +1,49 @@
+"""Shared fixtures. Tests that need PostgreSQL or Redis fail in CI when missing and skip elsewhere."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CORPORA = PROJECT_ROOT.parent / "shared" / "corpora"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def missing_service(reason: str) -> None:
+    """Fail loudly in CI (the service must be there), skip with the reason elsewhere."""
+    if IN_CI:
+        pytest.fail(f"CI requires this service: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def require_postgres():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        missing_service("PostgreSQL not in use: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/eoffice")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    if not url.startswith("redis://"):
+        missing_service("Redis not configured: set CELERY_BROKER_URL=redis://127.0.0.1:6379/0")
+    host_port = url.split("//", 1)[1].split("/", 1)[0]
+    host, _, port = host_port.rpartition(":")
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port or 6379)), timeout=2).close()
+    except OSError:
+        missing_service(f"Redis not reachable at {host_port}")
+    return url
+
+
+@pytest.fixture
+def corpora() -> Path:
+    if not CORPORA.is_dir():
+        missing_service(f"test corpora not found at {CORPORA}")
+    return CORPORA
