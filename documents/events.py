@@ -10,3 +10,18 @@ DOCUMENT_ACCESS_REVOKED = "document.access_revoked"
 DOCUMENT_DUPLICATE_CONFIRMED = "document.duplicate_confirmed"
 REGISTER_PRINTED = "register.printed"
 DOCUMENT_FILE_PROCESSED = "document.file_processed"
+
+from django.utils.translation import gettext_lazy as _  # noqa: E402
+
+LABELS = {
+    REGISTER_CREATED: _("register opened"),
+    REGISTER_CHANGED: _("register changed"),
+    DOCUMENT_REGISTERED_OUTGOING: _("registered as outgoing document"),
+    DOCUMENT_REGISTERED_INCOMING: _("registered as incoming document"),
+    DOCUMENT_FILE_ATTACHED: _("file attached"),
+    DOCUMENT_FILE_PROCESSED: _("file processed (pages and text)"),
+    DOCUMENT_ACCESS_GRANTED: _("access granted"),
+    DOCUMENT_ACCESS_REVOKED: _("access revoked"),
+    DOCUMENT_DUPLICATE_CONFIRMED: _("registered despite a possible duplicate"),
+    REGISTER_PRINTED: _("register printed"),
+}

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.document_list, name="list"),
     path("outgoing/new/", views.register_outgoing, name="register_outgoing"),
     path("incoming/new/", views.register_incoming, name="register_incoming"),
+    path("incoming/duplicates/", views.check_duplicates, name="check_duplicates"),
     path("<int:pk>/", views.document_detail, name="detail"),
     path("<int:pk>/files/<int:file_id>/", views.file_download, name="file_download"),
     path("<int:pk>/files/<int:file_id>/preview/", views.file_preview, name="file_preview"),

@@ -11,3 +11,5 @@ MEDIA_ROOT = tempfile.mkdtemp(prefix="eoffice-test-media-")
 STORAGES["default"]["OPTIONS"] = {"location": MEDIA_ROOT}  # noqa: F405
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 LANGUAGE_CODE = os.environ.get("TEST_LANGUAGE_CODE", "vi")
+STATIC_ROOT = tempfile.mkdtemp(prefix="eoffice-test-static-")
+WHITENOISE_USE_FINDERS = True
