@@ -7,13 +7,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from . import services
 from .models import Agency, Delegation, Unit, User
-
-
-def _services():
-    from . import services  # imported late: services import models that import this app's admin
-
-    return services
 
 
 class UnitInline(admin.TabularInline):
@@ -39,7 +34,7 @@ class AgencyAdmin(admin.ModelAdmin):
     )
 
     def save_model(self, request, obj, form, change):
-        _services().save_agency(request.user, obj, {f: form.cleaned_data.get(f) for f in form.changed_data})
+        services.save_agency(request.user, obj, {f: form.cleaned_data.get(f) for f in form.changed_data})
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -53,7 +48,7 @@ class UnitAdmin(admin.ModelAdmin):
     autocomplete_fields = ("agency", "parent")
 
     def save_model(self, request, obj, form, change):
-        _services().save_unit(request.user, obj, {f: form.cleaned_data.get(f) for f in form.changed_data})
+        services.save_unit(request.user, obj, {f: form.cleaned_data.get(f) for f in form.changed_data})
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -78,13 +73,9 @@ class UserAdmin(DjangoUserAdmin):
     readonly_fields = ("last_login", "date_joined")
 
     def save_model(self, request, obj, form, change):
-        # Groups (roles) are saved by save_related; the service records them there.
-        _services().save_user(request.user, obj, None)
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        if "groups" in form.changed_data:
-            _services().save_user(request.user, form.instance, [g.name for g in form.cleaned_data["groups"]])
+        # Roles are groups: the service sets them (and audits them) together with the person.
+        roles = [group.name for group in form.cleaned_data["groups"]] if "groups" in form.cleaned_data else None
+        services.save_user(request.user, obj, roles)
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -99,12 +90,12 @@ class DelegationAdmin(admin.ModelAdmin):
     actions = ["revoke"]
 
     def save_model(self, request, obj, form, change):
-        _services().save_delegation(request.user, obj)
+        services.save_delegation(request.user, obj)
 
     @admin.action(description=_("Revoke the selected delegations"))
     def revoke(self, request, queryset):
         for delegation in queryset.filter(revoked_at__isnull=True):
-            _services().revoke_delegation(request.user, delegation)
+            services.revoke_delegation(request.user, delegation)
 
     def has_delete_permission(self, request, obj=None):
         return False

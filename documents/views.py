@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods
 
 from audit.models import AuditEvent
@@ -115,6 +116,7 @@ def file_download(request, pk: int, file_id: int):
 
 
 @login_required
+@xframe_options_sameorigin
 def file_preview(request, pk: int, file_id: int):
     document = _visible_document_or_404(request.user, pk)
     doc_file = get_object_or_404(document.files.select_related("blob"), pk=file_id)

@@ -50,7 +50,18 @@ app.autodiscover_tasks()
 
 def unrouted_tasks(celery_app: Celery = app) -> list[str]:
     """Names of project tasks with no queue route (Celery's own tasks are exempt)."""
-    celery_app.loader.import_default_modules()
+    # Import each app's tasks module directly: the loader's import_default_modules would run Django's
+    # system checks again through Celery's Django fixup (and so this function, recursively).
+    from importlib import import_module
+
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        try:
+            import_module(f"{config.name}.tasks")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.tasks":
+                raise
     return sorted(
         name
         for name in celery_app.tasks

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "eoffice",
     "audit",
     "accounts",
     "documents",
@@ -169,7 +170,7 @@ SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
-X_FRAME_OPTIONS = "SAMEORIGIN"  # the inline PDF preview is framed by our own pages
+X_FRAME_OPTIONS = "DENY"  # the PDF preview view alone allows framing by our own pages
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # --- Celery ---------------------------------------------------------------------------------

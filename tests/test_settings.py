@@ -1,0 +1,54 @@
+"""Configuration: production values pass `check --deploy`; the development key does not."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PRODUCTION_ENV = {
+    "SECRET_KEY": secrets.token_urlsafe(60),
+    "ALLOWED_HOSTS": "eoffice.hoabinh.gov.vn",
+    "SECURE_SSL_REDIRECT": "1",
+    "SESSION_COOKIE_SECURE": "1",
+    "CSRF_COOKIE_SECURE": "1",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
+    "SECURE_HSTS_PRELOAD": "1",
+    "DATABASE_URL": "postgres://eoffice@db.internal:5432/eoffice",
+    "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
+}
+
+
+def run_check(extra_env: dict[str, str]) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "DJANGO_SETTINGS_MODULE"}
+    env.update(extra_env, DJANGO_SETTINGS_MODULE="eoffice.settings", EOFFICE_VAR_DIR=str(ROOT / "var"))
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_production_settings_pass_check_deploy():
+    result = run_check(PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_development_secret_key_is_refused_for_deployment():
+    env = dict(PRODUCTION_ENV)
+    del env["SECRET_KEY"]
+    result = run_check(env)
+    assert result.returncode != 0
+    assert "eoffice.E001" in result.stdout + result.stderr
+
+
+def test_embedded_defaults_run_tasks_in_process():
+    from django.conf import settings
+
+    assert settings.TIME_ZONE == "Asia/Ho_Chi_Minh" and settings.LANGUAGE_CODE in {"vi", "en"}
+    assert settings.CELERY_TASK_ALWAYS_EAGER is True
