@@ -1,5 +1,20 @@
-from rest_framework.routers import DefaultRouter
+"""API routes of the organisation tree, people and delegations (under /api/v1/)."""
 
-router = DefaultRouter(trailing_slash=True)
+from django.urls import path
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import SimpleRouter
 
-urlpatterns = router.urls
+from . import api
+
+# SimpleRouter: no per-app browsable root view (two DefaultRouters would both claim /api/v1/).
+router = SimpleRouter(trailing_slash=True)
+router.register("agencies", api.AgencyViewSet, basename="agency")
+router.register("units", api.UnitViewSet, basename="unit")
+router.register("users", api.UserViewSet, basename="user")
+router.register("delegations", api.DelegationViewSet, basename="delegation")
+
+urlpatterns = [
+    path("me/", api.MeView.as_view(), name="api-me"),
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    *router.urls,
+]

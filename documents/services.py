@@ -445,6 +445,9 @@ def create_register(actor, *, agency: Agency, kind: str, year: int, name: str = 
 
 def record_register_printed(actor, register: Register, *, fmt: str, date_from, date_to, rows: int) -> None:
     """Printing a register is logged: it is the legal register (Art. 16.2.b, 22.3.b)."""
+    _require(actor, "documents.print_register")
+    if register.agency_id != actor.agency_id:
+        raise PermissionDenied(_("This register belongs to another agency."))
     with transaction.atomic():
         record_event(
             actor=actor, verb=events.REGISTER_PRINTED, target=register, agency_id=register.agency_id,

@@ -1,0 +1,11 @@
+"""Audit verbs of the organisation tree, people and delegations."""
+
+AGENCY_CREATED = "agency.created"
+AGENCY_CHANGED = "agency.changed"
+UNIT_CREATED = "unit.created"
+UNIT_CHANGED = "unit.changed"
+USER_CREATED = "user.created"
+USER_CHANGED = "user.changed"
+DELEGATION_CREATED = "delegation.created"
+DELEGATION_CHANGED = "delegation.changed"
+DELEGATION_REVOKED = "delegation.revoked"
