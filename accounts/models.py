@@ -33,7 +33,7 @@ class Agency(models.Model):
         verbose_name=_("governing agency"),
     )
     identifier = models.CharField(
-        _("identifier (QĐ 20/2020)"), max_length=35, unique=True,
+        _("identifier (Decision 20/2020)"), max_length=35, unique=True,
         validators=[RegexValidator(r"^[A-Za-z0-9.\-]+$", _("Letters, digits, dots and hyphens only."))],
         help_text=_("Electronic identifier of the agency, up to 35 characters."),
     )
@@ -41,7 +41,7 @@ class Agency(models.Model):
         _("legacy code (13 characters)"), max_length=13, blank=True,
         validators=[RegexValidator(r"^[A-Za-z0-9.\-]{0,13}$", _("Up to 13 letters, digits, dots or hyphens."))],
     )
-    place_name = models.CharField(_("place name"), max_length=100, blank=True, help_text=_("Địa danh, e.g. Hòa Bình."))
+    place_name = models.CharField(_("place name"), max_length=100, blank=True, help_text=_("Place name printed before the date, e.g. Hoa Binh."))
     address = models.CharField(_("address"), max_length=300, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
@@ -71,7 +71,7 @@ class Unit(models.Model):
     )
     name = models.CharField(_("name"), max_length=200)
     abbreviation = models.CharField(_("abbreviation"), max_length=20, help_text=_("e.g. VP, TCCB."))
-    identifier = models.CharField(_("identifier (QĐ 20/2020)"), max_length=35, blank=True)
+    identifier = models.CharField(_("identifier (Decision 20/2020)"), max_length=35, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

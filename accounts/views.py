@@ -49,7 +49,7 @@ def settings_overview(request):
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
             else:
-                messages.success(request, _("Register “%(name)s” opened.") % {"name": register})
+                messages.success(request, _("Register \"%(name)s\" opened.") % {"name": register})
                 return redirect("accounts:settings")
     agencies = list(Agency.objects.select_related("parent").order_by("name"))
     children: dict[int | None, list[Agency]] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC
 
 from django.conf import settings
 from django.db import models
@@ -21,6 +22,9 @@ class AuditChainHead(models.Model):
     chain = models.CharField(max_length=64, primary_key=True)
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    def __str__(self) -> str:
+        return f"{self.chain} #{self.last_seq}"
 
 
 class AuditEvent(models.Model):
@@ -48,6 +52,9 @@ class AuditEvent(models.Model):
         constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_unique_chain_seq")]
         indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.verb} {self.target_repr}"
+
     def compute_hash(self) -> str:
         payload = {
             "chain": self.chain,
@@ -60,11 +67,10 @@ class AuditEvent(models.Model):
             "target_repr": self.target_repr,
             "agency": self.agency_id,
             "data": self.data,
-            "created_at": self.created_at.isoformat(timespec="microseconds"),
+            # UTC, so the hash does not depend on the zone the datetime was handed in.
+            "created_at": self.created_at.astimezone(UTC).isoformat(timespec="microseconds"),
             "prev_hash": self.prev_hash,
         }
         canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
-    def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.verb} {self.target_repr}"

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
-
-import json
 
 from .models import GENESIS_HASH, AuditChainHead, AuditEvent
 
@@ -84,7 +83,10 @@ def verify_chain(chain: str) -> BrokenLink | None:
         expected_seq += 1
         last = event
     head = AuditChainHead.objects.filter(chain=chain).first()
-    if head and (head.last_seq != (last.seq if last else 0) or head.last_hash != (last.hash if last else GENESIS_HASH)):
+    if head is None:
+        # Every append writes the head; events without one mean the head row was deleted.
+        return BrokenLink(chain, last.seq if last else 0, None, "the chain head is missing") if last else None
+    if head.last_seq != (last.seq if last else 0) or head.last_hash != (last.hash if last else GENESIS_HASH):
         return BrokenLink(chain, head.last_seq, None, "events at the end of the chain are missing")
     return None
 

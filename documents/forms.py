@@ -33,7 +33,7 @@ class _RegistrationForm(forms.Form):
     document_type = forms.ModelChoiceField(
         label=_("Document type"), queryset=DocumentType.objects.filter(is_active=True)
     )
-    subject = forms.CharField(label=_("Subject (trích yếu)"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+    subject = forms.CharField(label=_("Subject"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
     urgency = forms.TypedChoiceField(label=_("Urgency"), choices=Urgency.choices, coerce=int, initial=Urgency.NORMAL)
     confidentiality = forms.TypedChoiceField(
         label=_("Confidentiality"), choices=Confidentiality.choices, coerce=int, initial=Confidentiality.NORMAL
@@ -73,7 +73,7 @@ class OutgoingForm(_RegistrationForm):
     )
     recipient_places = forms.CharField(
         label=_("Other recipients"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("One per line, e.g. 'Như trên;' or 'Lưu: VT, VP.'"),
+        help_text=_("One per line, e.g. the copy kept by the clerk's office."),
     )
     issued_amount = forms.IntegerField(label=_("Copies issued"), min_value=1, max_value=999, required=False)
 
@@ -88,7 +88,7 @@ class OutgoingForm(_RegistrationForm):
         self.fields["drafting_unit"] = forms.ModelChoiceField(
             label=_("Drafting unit"), required=False,
             queryset=Unit.objects.filter(agency_id=user.agency_id, is_active=True),
-            help_text=_("Needed for công văn: its notation is the agency's and the unit's abbreviations."),
+            help_text=_("Needed for official letters: their notation is the agency's and the unit's abbreviations."),
         )
         self.order_fields(self.field_order)
 

@@ -17,7 +17,7 @@ class DocumentType(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
     abbreviation = models.CharField(
-        _("abbreviation"), max_length=10, blank=True, help_text=_("Empty for công văn and thư công.")
+        _("abbreviation"), max_length=10, blank=True, help_text=_("Empty for official letters (cong van) and public letters (thu cong).")
     )
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
@@ -50,7 +50,7 @@ class Register(models.Model):
         _("series code"), max_length=20, blank=True, help_text=_("Empty for the agency's main series of this kind.")
     )
     name = models.CharField(_("name"), max_length=200)
-    volume = models.CharField(_("volume (quyển số)"), max_length=20, blank=True)
+    volume = models.CharField(_("volume"), max_length=20, blank=True)
     last_number = models.PositiveIntegerField(_("last number issued"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -82,16 +82,16 @@ class Urgency(models.IntegerChoices):
     """edXML priority codes 0–3 (§2.3)."""
 
     NORMAL = 0, _("Normal")
-    URGENT = 1, _("Khẩn")
-    VERY_URGENT = 2, _("Thượng khẩn")
-    EXPRESS = 3, _("Hỏa tốc")
+    URGENT = 1, _("Urgent")
+    VERY_URGENT = 2, _("Very urgent")
+    EXPRESS = 3, _("Express")
 
 
 class Confidentiality(models.IntegerChoices):
     NORMAL = 0, _("Not secret")
-    SECRET = 1, _("Mật")
-    TOP_SECRET = 2, _("Tối mật")
-    ABSOLUTE_SECRET = 3, _("Tuyệt mật")
+    SECRET = 1, _("Secret")
+    TOP_SECRET = 2, _("Top secret")
+    ABSOLUTE_SECRET = 3, _("Absolute secret")
 
 
 class Document(models.Model):
@@ -115,7 +115,7 @@ class Document(models.Model):
     organ_name = models.CharField(_("issuing body"), max_length=200)
     organ_id = models.CharField(_("issuing body identifier"), max_length=35, blank=True)
     identifier = models.CharField(_("document identifier"), max_length=120, db_index=True)
-    subject = models.CharField(_("subject (trích yếu)"), max_length=500)
+    subject = models.CharField(_("subject"), max_length=500)
     language = models.CharField(_("language"), max_length=30, default="Tiếng Việt")
     page_amount = models.PositiveSmallIntegerField(_("page count"), null=True, blank=True)
     description = models.CharField(_("notes"), max_length=500, blank=True)
@@ -153,7 +153,8 @@ class Document(models.Model):
             models.UniqueConstraint(fields=["register", "register_number"], name="document_unique_number_in_register"),
         ]
         indexes = [
-            models.Index(fields=["agency", "-created_at", "-id"], name="doc_agency_recent_idx"),
+            # The list's order: the first page of a large agency is read in index order (bench/README.md).
+            models.Index(fields=["-urgency", "-created_at", "-id"], name="doc_list_order_idx"),
             models.Index(fields=["agency", "direction", "issued_date"], name="doc_agency_dir_date_idx"),
             models.Index(fields=["register", "register_number"], name="doc_register_number_idx"),
             models.Index(fields=["code_number", "code_notation"], name="doc_number_notation_idx"),

@@ -16,6 +16,7 @@ from .models import Document, DocumentFile, ExtractionStatus
 from .storage import IntegrityFailure, read_blob
 
 MAX_ATTEMPTS = 5
+GIVE_UP_AFTER = timedelta(days=1)
 
 
 def process_file(file_id: int) -> str:
@@ -28,6 +29,11 @@ def process_file(file_id: int) -> str:
     try:
         content = read_blob(doc_file.blob)
     except (IntegrityFailure, OSError) as exc:
+        if doc_file.extraction_attempts + 1 < MAX_ATTEMPTS:
+            # Possibly still being written by a concurrent upload of the same bytes (the storage API
+            # writes in place): stay pending, the sweeper retries; only repeated failures are final.
+            DocumentFile.objects.filter(pk=file_id).update(extraction_attempts=F("extraction_attempts") + 1)
+            return "retry-later"
         result_status, page_count, text, error = ExtractionStatus.FAILED, None, "", f"stored file unreadable: {exc.__class__.__name__}"
     else:
         extracted = extract(content, doc_file.blob.content_type)
@@ -56,16 +62,36 @@ def process_file(file_id: int) -> str:
 
 
 def requeue_stale_files(older_than: timedelta = timedelta(minutes=2)) -> int:
-    """Re-publish extractions a dead broker or worker dropped (the intent is the `pending` row)."""
+    """Re-publish extractions a dead broker or worker dropped (the intent is the `pending` row).
+
+    Each re-publication counts as an attempt and stops at MAX_ATTEMPTS. A file still pending a day
+    later is marked failed, so it does not show "waiting" for ever (a long queue backlog alone also
+    spends the attempts, hence the day: the message may still be on its way)."""
     from .tasks import enqueue_extraction
 
-    cutoff = timezone.now() - older_than
-    stale = list(
-        DocumentFile.objects.filter(
-            extraction_status=ExtractionStatus.PENDING, uploaded_at__lt=cutoff, extraction_attempts__lt=MAX_ATTEMPTS
-        ).values_list("pk", flat=True)[:500]
-    )
+    now = timezone.now()
+    pending = DocumentFile.objects.filter(extraction_status=ExtractionStatus.PENDING, uploaded_at__lt=now - older_than)
+    abandoned = pending.filter(extraction_attempts__gte=MAX_ATTEMPTS, uploaded_at__lt=now - GIVE_UP_AFTER)
+    for file_id in abandoned.values_list("pk", flat=True)[:500]:
+        _give_up(file_id)
+    stale = list(pending.filter(extraction_attempts__lt=MAX_ATTEMPTS).values_list("pk", flat=True)[:500])
     DocumentFile.objects.filter(pk__in=stale).update(extraction_attempts=F("extraction_attempts") + 1)
     for file_id in stale:
         enqueue_extraction(file_id)
     return len(stale)
+
+
+def _give_up(file_id: int) -> None:
+    with transaction.atomic():
+        locked = DocumentFile.objects.select_for_update().filter(pk=file_id).first()
+        if locked is None or locked.extraction_status != ExtractionStatus.PENDING:
+            return
+        error = f"gave up after {locked.extraction_attempts} attempts"
+        locked.extraction_status = ExtractionStatus.FAILED
+        locked.extraction_error = error
+        locked.save(update_fields=["extraction_status", "extraction_error"])
+        document = Document.objects.get(pk=locked.document_id)
+        record_event(
+            actor=None, verb=events.DOCUMENT_FILE_PROCESSED, target=document, agency_id=document.agency_id,
+            data={"file_id": locked.pk, "status": ExtractionStatus.FAILED, "page_count": None, "error": error},
+        )

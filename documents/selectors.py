@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Q, QuerySet
 
+from . import lookups  # noqa: F401 - registers the any_of lookup
 from .models import (
     Confidentiality,
     Document,
@@ -18,6 +20,12 @@ from .models import (
 from .text import normalize_vietnamese
 
 _VIEW_PERMISSION_ID: int | None = None
+
+
+def forget_permission_ids(**_kwargs) -> None:
+    """Permission rows are re-created after a flush (tests) or a migration: drop the cached id."""
+    global _VIEW_PERMISSION_ID
+    _VIEW_PERMISSION_ID = None
 
 
 def view_permission_id() -> int:
@@ -31,27 +39,28 @@ def view_permission_id() -> int:
 
 
 def visible_documents(user) -> QuerySet[Document]:
-    """Documents `user` may see: one `id__in` subquery of
-    (user grants ∪ group grants ∪ non-secret documents of the user's own agency).
+    """Documents `user` may see: (user grants ∪ group grants ∪ non-secret documents of the user's
+    own agency), as one query whose grant sets are permitted-id subqueries.
 
     Why not guardian's `get_objects_for_user`: its generic text `object_pk` join made Paperless-ngx
-    lists take seconds; these are direct foreign-key tables joined on integers. Secret documents are
-    never in agency scope: only people (or groups) explicitly granted see them. The agency scope also
-    needs the role permission `documents.view_document`, so a person with no role sees only grants.
+    lists take seconds; these are direct foreign-key tables joined on integers, and the grant sets are
+    tested with `id = ANY(ARRAY(subquery))` (documents/lookups.py) so PostgreSQL reads them once and
+    combines them with the agency index. Secret documents are never in agency scope: only people (or
+    groups) explicitly granted see them. The agency scope also needs the role permission
+    `documents.view_document`, so a person with no role sees only grants.
     """
     if not user.is_authenticated or not user.is_active:
         return Document.objects.none()
     perm_id = view_permission_id()
-    user_grants = DocumentUserObjectPermission.objects.filter(user_id=user.pk, permission_id=perm_id).values(
-        "content_object_id"
+    memberships = get_user_model().groups.through.objects.filter(user_id=user.pk).values("group_id")
+    user_grants = DocumentUserObjectPermission.objects.filter(user_id=user.pk, permission_id=perm_id)
+    group_grants = DocumentGroupObjectPermission.objects.filter(group_id__in=memberships, permission_id=perm_id)
+    permitted = Q(id__any_of=user_grants.values("content_object_id")) | Q(
+        id__any_of=group_grants.values("content_object_id")
     )
-    group_grants = DocumentGroupObjectPermission.objects.filter(
-        group__user=user.pk, permission_id=perm_id
-    ).values("content_object_id")
-    permitted = Q(id__in=user_grants) | Q(id__in=group_grants)
     if user.agency_id and user.has_perm("documents.view_document"):
         permitted |= Q(agency_id=user.agency_id, confidentiality=Confidentiality.NORMAL)
-    return Document.objects.filter(id__in=Document.objects.filter(permitted).values("id"))
+    return Document.objects.filter(permitted)
 
 
 def document_list(
@@ -110,19 +119,29 @@ def register_entries(user, register: Register, date_from: date | None, date_to: 
 
 
 def find_duplicates(
-    *, agency_id: int, identifier: str = "", code_number: str = "", code_notation: str = "", organ_name: str = ""
+    *,
+    agency_id: int,
+    identifier: str = "",
+    code_number: str = "",
+    code_notation: str = "",
+    organ_name: str = "",
+    issued_year: int | None = None,
 ) -> QuerySet[Document]:
     """Documents of the agency with the same identifier, or the same number + notation + issuing body
-    (PL VI duplicate warning)."""
+    (PL VI duplicate warning). Numbers restart every year, so with `issued_year` the number match is
+    limited to documents of that year."""
     match = Q()
     if identifier:
         match |= Q(identifier=identifier)
     if code_number and organ_name:
-        match |= Q(
+        same_number = Q(
             code_number__iexact=code_number.strip(),
             code_notation__iexact=code_notation.strip(),
             organ_name__iexact=organ_name.strip(),
         )
+        if issued_year:
+            same_number &= Q(issued_date__year=issued_year)
+        match |= same_number
     if not match:
         return Document.objects.none()
     return Document.objects.filter(match, agency_id=agency_id).order_by("-created_at")

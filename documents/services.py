@@ -205,7 +205,7 @@ def _validate_common(document_type_id: int, subject: str, urgency: int, confiden
     if document_type is None:
         errors["document_type"] = _("Choose a document type.")
     if not subject or not subject.strip():
-        errors["subject"] = _("The subject (trích yếu) is required.")
+        errors["subject"] = _("The subject is required.")
     elif len(subject) > 500:
         errors["subject"] = _("The subject may have at most 500 characters.")
     if urgency not in Urgency.values:
@@ -337,7 +337,7 @@ def register_incoming(actor, data: IncomingInput, uploads=(), *, confirm_duplica
         duplicates = list(
             find_duplicates(
                 agency_id=agency.pk, identifier=identifier, code_number=data.code_number,
-                code_notation=data.code_notation, organ_name=data.organ_name,
+                code_notation=data.code_notation, organ_name=data.organ_name, issued_year=issued.year,
             )[:5]
         )
         if duplicates and not confirm_duplicate:

@@ -5,11 +5,20 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="documents.tasks.extract_file_content", acks_late=True, ignore_result=True)
+# A backstop only: the extraction itself is stopped after EXTRACTION_TIME_LIMIT (documents.extraction).
+# Both limits stay below the broker's visibility timeout, or a slow task would be delivered twice.
+_EXTRACTION_TASK_LIMIT = int(getattr(settings, "EXTRACTION_TIME_LIMIT", 60)) + 60
+
+
+@shared_task(
+    name="documents.tasks.extract_file_content", acks_late=True, ignore_result=True,
+    soft_time_limit=_EXTRACTION_TASK_LIMIT, time_limit=_EXTRACTION_TASK_LIMIT + 30,
+)
 def extract_file_content(file_id: int) -> str:
     from .processing import process_file
 

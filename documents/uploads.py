@@ -91,7 +91,7 @@ def _office_type(name: str, stream: IO[bytes]) -> str:
             raise UploadRejected(name, _("Nested archives are not accepted."))
         spans.append((entry.header_offset, entry.header_offset + len(entry.filename) + 30 + entry.compress_size))
     spans.sort()
-    for (_start_a, end_a), (start_b, _end_b) in zip(spans, spans[1:]):
+    for (_start_a, end_a), (start_b, _end_b) in zip(spans, spans[1:], strict=False):
         if start_b < end_a:
             raise UploadRejected(name, _("The archive's parts overlap; it looks like a decompression bomb."))
     names = {entry.filename for entry in entries}
@@ -121,12 +121,19 @@ def _check_image(name: str, stream: IO[bytes]) -> None:
         with Image.open(stream) as image:
             width, height = image.size
             if width * height > settings.MAX_IMAGE_PIXELS:
-                raise UploadRejected(name, _("The image is too large (%(w)d × %(h)d pixels).") % {"w": width, "h": height})
+                raise UploadRejected(name, _("The image is too large (%(w)d x %(h)d pixels).") % {"w": width, "h": height})
             image.verify()
     except UploadRejected:
         raise
     except Image.DecompressionBombError as exc:
         raise UploadRejected(name, _("The image is too large; it looks like a decompression bomb.")) from exc
+    except ValueError as exc:
+        # Pillow refuses compressed text chunks (PNG zTXt/iTXt) that would expand beyond its cap.
+        if "too large" in str(exc).lower():
+            raise UploadRejected(
+                name, _("The image carries compressed data that expands too much; it looks like a decompression bomb.")
+            ) from exc
+        raise UploadRejected(name, _("The image is damaged and cannot be read.")) from exc
     except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for damaged images
         raise UploadRejected(name, _("The image is damaged and cannot be read.")) from exc
 
@@ -141,9 +148,7 @@ def check_upload(upload) -> CheckedUpload:
     if size == 0:
         raise UploadRejected(name, _("The file is empty."))
     if size > settings.MAX_UPLOAD_BYTES:
-        raise UploadRejected(
-            name, _("The file is larger than the limit of %(limit)d MB.") % {"limit": settings.MAX_UPLOAD_BYTES // (1024 * 1024)}
-        )
+        raise _too_large(name)
     upload.seek(0)
     head = upload.read(2048)
     kind = _sniff(head)
@@ -162,12 +167,26 @@ def check_upload(upload) -> CheckedUpload:
             name, _("The file name ends in %(ext)s but its content is %(kind)s.")
             % {"ext": extension, "kind": sorted(EXTENSIONS[kind])[0].lstrip(".").upper()},
         )
+    # Hash what is actually there and count it: a stream whose declared size is smaller than its content
+    # must not slip past the size limit.
     digest = hashlib.sha256()
+    counted = 0
     upload.seek(0)
     for chunk in iter(lambda: upload.read(1024 * 1024), b""):
+        counted += len(chunk)
+        if counted > settings.MAX_UPLOAD_BYTES:
+            raise _too_large(name)
         digest.update(chunk)
     upload.seek(0)
-    return CheckedUpload(name=name, content_type=kind, size=size, sha256=digest.hexdigest(), file=upload)
+    return CheckedUpload(name=name, content_type=kind, size=counted, sha256=digest.hexdigest(), file=upload)
+
+
+def _too_large(name: str) -> UploadRejected:
+    from django.template.defaultfilters import filesizeformat
+
+    return UploadRejected(
+        name, _("The file is larger than the limit of %(limit)s.") % {"limit": filesizeformat(settings.MAX_UPLOAD_BYTES)}
+    )
 
 
 def _tail(stream: IO[bytes]) -> bytes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -232,6 +234,13 @@ def register_incoming(request):
     )
 
 
+def _year_of(value: str) -> int | None:
+    try:
+        return date.fromisoformat(value.strip()).year
+    except ValueError:
+        return None
+
+
 @login_required
 def check_duplicates(request):
     """JSON used by the incoming form to warn of a duplicate while the clerk types."""
@@ -248,6 +257,7 @@ def check_duplicates(request):
             code_number=request.GET.get("code_number", "").strip(),
             code_notation=request.GET.get("code_notation", "").strip(),
             organ_name=request.GET.get("organ_name", "").strip(),
+            issued_year=_year_of(request.GET.get("issued_date", "")),
         ).values("pk")
     )[:5]
     return JsonResponse(

@@ -56,7 +56,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "eoffice.middleware.DefaultLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -150,6 +150,10 @@ MAX_UNCOMPRESSED_BYTES = int(os.environ.get("MAX_UNCOMPRESSED_BYTES", str(200 * 
 MAX_COMPRESSION_RATIO = int(os.environ.get("MAX_COMPRESSION_RATIO", "200"))
 MAX_ZIP_ENTRIES = int(os.environ.get("MAX_ZIP_ENTRIES", "5000"))
 MAX_IMAGE_PIXELS = int(os.environ.get("MAX_IMAGE_PIXELS", str(120_000_000)))
+# Text and page extraction runs in a forked child with these limits (documents/extraction.py).
+EXTRACTION_ISOLATED = env_bool("EXTRACTION_ISOLATED", True)
+EXTRACTION_TIME_LIMIT = int(os.environ.get("EXTRACTION_TIME_LIMIT", "60"))
+EXTRACTION_MEMORY_LIMIT = int(os.environ.get("EXTRACTION_MEMORY_LIMIT", str(1024 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -47,3 +47,17 @@ def corpora() -> Path:
     if not CORPORA.is_dir():
         missing_service(f"test corpora not found at {CORPORA}")
     return CORPORA
+
+
+@pytest.fixture
+def reference_data():
+    """Document types and role groups, for tests that commit for real (transactional): the flush after
+    such a test empties every table, and only post_migrate rows (permissions, groups) come back."""
+    from importlib import import_module
+
+    from django.apps import apps as django_apps
+
+    from accounts.roles import sync_role_groups
+
+    import_module("documents.migrations.0002_load_document_types").load_types(django_apps, None)
+    sync_role_groups()

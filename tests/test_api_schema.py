@@ -75,7 +75,7 @@ def test_unknown_api_urls_are_json_404(settings):
     client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     response = client.get("/api/v1/no-such-thing/")
     assert response.status_code == 404
-    assert response["Content-Type"] == "application/json" and response.json() == {"message": "Not found."}
+    assert response["Content-Type"] == "application/json" and response.json() == {"message": "Không tìm thấy."}
     # logged in, and an unknown id under a real route: JSON as well
     client.force_authenticate(make_user(roles.STAFF, AgencyFactory()))
     response = client.get("/api/v1/documents/999999/")
@@ -101,7 +101,7 @@ def test_server_errors_are_json(settings, monkeypatch):
     client.force_authenticate(make_user(roles.STAFF, AgencyFactory()))
     response = client.get("/api/v1/documents/")
     assert response.status_code == 500
-    assert response.json() == {"message": "An unexpected error occurred. It has been logged."}
+    assert response.json() == {"message": "Đã xảy ra lỗi ngoài dự kiến. Lỗi đã được ghi lại."}
 
 
 def test_wrong_method_and_browser_accept_header_still_get_json():

@@ -13,7 +13,7 @@ from tests.factories import PASSWORD, AgencyFactory, UnitFactory, clerk
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_clerk_registers_outgoing_document_and_prints_the_register(page, live_server, tmp_path):
+def test_clerk_registers_outgoing_document_and_prints_the_register(page, live_server, tmp_path, reference_data):
     agency: Agency = AgencyFactory(name="Ủy ban nhân dân tỉnh Hòa Bình", abbreviation="UBND")
     UnitFactory(agency=agency, name="Văn phòng", abbreviation="VP")
     user = clerk(agency, username="vanthu.test")
@@ -25,7 +25,7 @@ def test_clerk_registers_outgoing_document_and_prints_the_register(page, live_se
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(re.compile(r"/documents/"))
 
     page.click("text=Đăng ký văn bản đi")
@@ -34,7 +34,7 @@ def test_clerk_registers_outgoing_document_and_prints_the_register(page, live_se
     page.fill("#id_signer_position", "Chủ tịch")
     page.fill("#id_signer_name", "Bùi Văn Khánh")
     page.set_input_files("#id_files", str(pdf))
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(re.compile(r"/documents/\d+/$"))
     assert page.locator("h1").inner_text().startswith("Kế hoạch 01/KH-UBND")
     document = Document.objects.get()

@@ -392,7 +392,7 @@ def test_download_is_verified_and_a_damaged_file_is_409():
     default_storage.save(name, ContentFile(bytes(damaged)))
     response = api.get(url)
     assert response.status_code == 409
-    assert response.json() == {"message": "The stored file is damaged.", "file": "qd.pdf"}
+    assert response.json() == {"message": "Tệp lưu trữ đã bị hỏng.", "file": "qd.pdf"}
 
 
 # --- document types and registers -----------------------------------------------------------------

@@ -3,7 +3,12 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.models import AuditEvent
-from audit.services import verify_all
+from audit.services import BrokenLink, verify_all
+
+
+def describe(link: BrokenLink) -> str:
+    event = f" (event id {link.event_id})" if link.event_id else ""
+    return f"Chain {link.chain}: first broken link at sequence {link.seq}{event}: {link.reason}"
 
 
 class Command(BaseCommand):
@@ -15,8 +20,6 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Audit trail intact: {AuditEvent.objects.count()} events checked."))
             return
         for link in broken:
-            self.stderr.write(
-                f"Chain {link.chain}: first broken link at sequence {link.seq}"
-                f"{f' (event id {link.event_id})' if link.event_id else ''}: {link.reason}"
-            )
-        raise CommandError(f"Audit trail broken in {len(broken)} chain(s).")
+            self.stderr.write(describe(link))
+        # The exit message carries the links too: cron mail and CI logs often keep only that line.
+        raise CommandError(f"Audit trail broken in {len(broken)} chain(s). " + "; ".join(describe(b) for b in broken))

@@ -1,0 +1,171 @@
+"""`manage.py seed_demo`: the demo province, its people and a gapless, audited history; run twice, nothing doubles."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+
+from accounts import events as account_events
+from accounts import roles
+from accounts.models import Agency, Delegation, Unit, User
+from audit.models import AuditEvent
+from documents import events
+from documents.management.commands.seed_demo import DEMO_PASSWORD, PEOPLE, PROVINCE_IDENTIFIER
+from documents.models import (
+    Confidentiality,
+    Direction,
+    Document,
+    DocumentFile,
+    DocumentGroupObjectPermission,
+    DocumentUserObjectPermission,
+    FileBlob,
+    Register,
+)
+from documents.selectors import visible_documents
+from tests.factories import AgencyFactory
+
+pytestmark = pytest.mark.django_db
+
+DOCUMENTS = 60
+
+
+def seed(**options) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", documents=DOCUMENTS, stdout=out, **options)
+    return out.getvalue()
+
+
+def snapshot() -> dict[str, int]:
+    return {
+        "agencies": Agency.objects.count(),
+        "units": Unit.objects.count(),
+        "people": User.objects.count(),
+        "delegations": Delegation.objects.count(),
+        "registers": Register.objects.count(),
+        "documents": Document.objects.count(),
+        "files": DocumentFile.objects.count(),
+        "blobs": FileBlob.objects.count(),
+        "user grants": DocumentUserObjectPermission.objects.count(),
+        "group grants": DocumentGroupObjectPermission.objects.count(),
+        "events": AuditEvent.objects.count(),
+    }
+
+
+def person(username: str) -> User:
+    return User.objects.get(username=username)  # fresh instance: no cached permissions
+
+
+def test_seed_builds_the_province_people_and_a_gapless_audited_history():
+    output = seed()
+    assert "Demo seeded" in output and DEMO_PASSWORD in output
+
+    province = Agency.objects.get(identifier=PROVINCE_IDENTIFIER)
+    assert province.abbreviation == "UBND" and province.kind == "province_committee" and province.place_name == "Hòa Bình"
+    assert len(province.legacy_code) == 13
+    assert Agency.objects.count() >= 12
+    assert province.children.filter(abbreviation="VP", kind="province_body").exists()
+    assert province.children.filter(kind="province_body").count() >= 7
+    districts = province.children.filter(kind="district_committee")
+    assert districts.count() == 2
+    assert all(d.children.filter(kind="commune_committee").count() == 3 for d in districts)
+    assert not Agency.objects.filter(units__isnull=True).exists()  # every agency has internal units
+
+    assert User.objects.count() == len(PEOPLE) == 40
+    snv = Agency.objects.get(abbreviation="SNV")
+    for agency in (province, snv):
+        present = set(User.objects.filter(agency=agency).values_list("groups__name", flat=True))
+        assert set(roles.ROLE_PERMISSIONS) <= present, agency
+    admin = person("quantri")
+    assert admin.is_superuser and admin.is_staff and admin.check_password(DEMO_PASSWORD)
+    assert Client().login(username="vanthu.snv", password=DEMO_PASSWORD)
+    assert Delegation.objects.filter(delegator__username="lanhdao.ubnd", delegate__username="phochutich.ubnd",
+                                     authority_prefix="KT.").exists()
+
+    documents = Document.objects.all()
+    assert documents.count() == DOCUMENTS
+    assert {Direction.OUTGOING, Direction.INCOMING} <= set(documents.values_list("direction", flat=True))
+    years = {register.year for register in Register.objects.filter(documents__isnull=False)}
+    assert len(years) == 2  # spread over the previous and the current year
+    assert Register.objects.values("year").distinct().count() == 2
+    assert documents.exclude(confidentiality=Confidentiality.NORMAL).exists()
+    assert DocumentFile.objects.count() == DOCUMENTS and FileBlob.objects.count() <= 8  # identical bytes stored once
+
+    # Gapless numbers per register, increasing with the dates (issue date, or arrival date for incoming).
+    for register in Register.objects.filter(documents__isnull=False).distinct():
+        rows = list(register.documents.order_by("register_number").values_list(
+            "register_number", "arrival_date" if register.is_incoming else "issued_date"))
+        assert [number for number, _day in rows] == list(range(1, len(rows) + 1)), register
+        assert register.last_number == len(rows)
+        assert [day for _number, day in rows] == sorted(day for _number, day in rows), register
+        assert all(day.year == register.year for _number, day in rows)
+
+    # The organisation was built through the accounts services, the documents through the registry's:
+    # one registration and one file event per document.
+    verbs = Counter(AuditEvent.objects.values_list("verb", flat=True))
+    assert verbs[account_events.AGENCY_CREATED] == Agency.objects.count()
+    assert verbs[account_events.UNIT_CREATED] == Unit.objects.count()
+    assert verbs[account_events.USER_CREATED] == len(PEOPLE) - 1  # the bootstrapped administrator is completed:
+    assert verbs[account_events.USER_CHANGED] == 1
+    assert verbs[account_events.DELEGATION_CREATED] == Delegation.objects.count() == 5
+    assert verbs[events.DOCUMENT_REGISTERED_OUTGOING] == documents.exclude(direction=Direction.INCOMING).count()
+    assert verbs[events.DOCUMENT_REGISTERED_INCOMING] == documents.filter(direction=Direction.INCOMING).count()
+    assert verbs[events.DOCUMENT_FILE_ATTACHED] == DOCUMENTS
+    assert verbs[events.REGISTER_CREATED] == Register.objects.count()
+    assert verbs[events.DOCUMENT_ACCESS_GRANTED] >= 3
+    registered = AuditEvent.objects.filter(verb=events.DOCUMENT_REGISTERED_OUTGOING).first()
+    assert Document.objects.get(pk=registered.target_id).issued_date == registered.created_at.astimezone(
+        province_tz()).date()  # events carry the historical moment
+
+    verify = io.StringIO()
+    call_command("verify_audit", stdout=verify)
+    assert "intact" in verify.getvalue()
+
+
+def province_tz():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def test_second_run_changes_nothing():
+    seed()
+    before = snapshot()
+    output = seed()
+    assert "added nothing" in output
+    assert snapshot() == before
+    call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_cross_agency_grants_and_secret_documents_are_demoable():
+    seed()
+    province = Agency.objects.get(identifier=PROVINCE_IDENTIFIER)
+    staff_snv = person("chuyenvien.snv")
+    seen_by_snv_staff = visible_documents(staff_snv)
+    shared = seen_by_snv_staff.filter(agency=province)
+    assert shared.exists()  # granted across agencies
+    granted_ids = set(DocumentUserObjectPermission.objects.filter(user=staff_snv).values_list("content_object_id", flat=True))
+    assert set(shared.values_list("id", flat=True)) == granted_ids & set(
+        Document.objects.filter(agency=province).values_list("id", flat=True))
+    # ... and nothing else of the province leaks into the list.
+    assert Document.objects.filter(agency=province).count() > shared.count()
+
+    # Secret documents: only the registering clerk and the head of the agency (granted) see them.
+    secrets = Document.objects.exclude(confidentiality=Confidentiality.NORMAL)
+    assert secrets.exists()
+    for secret in secrets:
+        seers = {user.username for user in User.objects.all() if visible_documents(user).filter(pk=secret.pk).exists()}
+        head = User.objects.filter(agency=secret.agency, groups__name=roles.AGENCY_LEADER).order_by("pk").first()
+        expected = {secret.created_by.username} | ({head.username} if head else set())
+        assert seers == expected, secret  # no staff, no other agency
+
+
+def test_refuses_to_mix_the_demo_into_a_database_with_other_agencies():
+    AgencyFactory()
+    with pytest.raises(CommandError):
+        seed()
+    assert Agency.objects.count() == 1 and User.objects.count() == 0 and AuditEvent.objects.count() == 0
