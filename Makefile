@@ -38,7 +38,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 bench: setup
-	$(BIN)/python bench/registry.py
+	$(BIN)/python bench/registry.py --skip-proposal
 
 clean:
 	rm -rf $(VENV) var
