@@ -144,9 +144,10 @@ class DocumentFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         from .selectors import registers_for
 
-        self.fields["register"] = forms.ModelChoiceField(
-            label=_("Register"), queryset=registers_for(user), required=False, empty_label=_("All")
-        )
+        if user.has_perm("documents.view_register"):  # people without register access get no empty filter
+            self.fields["register"] = forms.ModelChoiceField(
+                label=_("Register"), queryset=registers_for(user), required=False, empty_label=_("All")
+            )
 
 
 class GrantForm(forms.Form):

@@ -41,7 +41,7 @@ def document_list(request):
             "date_to": data["date_to"],
             "urgency": data["urgency"],
             "confidentiality": data["confidentiality"],
-            "register_id": data["register"].pk if data["register"] else None,
+            "register_id": data["register"].pk if data.get("register") else None,
             "text": data["q"],
         }
     documents = select_documents(request.user, **filters)
