@@ -38,7 +38,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 bench: setup
-	$(BIN)/python bench/registry.py --skip-proposal
+	$(BIN)/python bench/registry.py
 
 clean:
 	rm -rf $(VENV) var

@@ -403,70 +403,6 @@ class Timer:
         return median, p95, len(captured)
 
 
-def install_proposed_selector() -> None:
-    """The change of `documents.selectors.visible_documents` proposed in bench/README.md, applied to this
-    process only (the web list, the API and `document_list` all go through the patched function).
-
-    Same rule, two differences: no outer `id IN (SELECT id FROM documents ...)` self-join, and the grant
-    sets as `id = ANY(ARRAY(subquery))`. PostgreSQL evaluates each ARRAY once (an InitPlan) and combines
-    them with the agency-scope index in a BitmapOr, instead of scanning every document and probing
-    hashed subplans row by row."""
-    from django.db import models
-    from django.db.models import Lookup, Q
-
-    from documents import selectors
-    from documents.models import Confidentiality, Document, DocumentGroupObjectPermission, DocumentUserObjectPermission
-
-    class AnyOf(Lookup):
-        lookup_name = "any_of"
-
-        def as_sql(self, compiler, connection):  # other databases (SQLite): a plain IN (subquery)
-            lhs, lhs_params = self.process_lhs(compiler, connection)
-            rhs, rhs_params = self.process_rhs(compiler, connection)
-            return f"{lhs} IN {rhs}", (*lhs_params, *rhs_params)
-
-        def as_postgresql(self, compiler, connection):
-            lhs, lhs_params = self.process_lhs(compiler, connection)
-            rhs, rhs_params = self.process_rhs(compiler, connection)
-            return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
-
-    models.BigAutoField.register_lookup(AnyOf)
-    Membership = Document._meta.get_field("created_by").related_model.groups.through
-
-    def visible_documents(user):
-        if not user.is_authenticated or not user.is_active:
-            return Document.objects.none()
-        perm_id = selectors.view_permission_id()
-        user_grants = DocumentUserObjectPermission.objects.filter(user_id=user.pk, permission_id=perm_id)
-        group_grants = DocumentGroupObjectPermission.objects.filter(
-            group_id__in=Membership.objects.filter(user_id=user.pk).values("group_id"), permission_id=perm_id)
-        permitted = Q(id__any_of=user_grants.values("content_object_id")) | Q(
-            id__any_of=group_grants.values("content_object_id"))
-        if user.agency_id and user.has_perm("documents.view_document"):
-            permitted |= Q(agency_id=user.agency_id, confidentiality=Confidentiality.NORMAL)
-        return Document.objects.filter(permitted)
-
-    selectors.visible_documents = visible_documents
-
-
-PROPOSED_INDEX = "doc_list_order_idx"
-
-
-def proposed_index(create: bool) -> None:
-    """The list's order (-urgency, -created_at, -id) as an index: the first page of a large agency is read
-    in index order and stops after 50 rows instead of sorting every visible document. Created for the
-    measurement and dropped after, so that the migration proposed in bench/README.md still applies here."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if create:
-            cursor.execute(f"CREATE INDEX IF NOT EXISTS {PROPOSED_INDEX} ON documents_document "
-                           "(urgency DESC, created_at DESC, id DESC)")
-            cursor.execute("ANALYZE documents_document")
-        else:
-            cursor.execute(f"DROP INDEX IF EXISTS {PROPOSED_INDEX}")
-
-
 def pick_people():
     """A clerk of the committee (the largest agency), a unit leader of a department, a staff member of a
     district who belongs to a working group and has direct grants (every branch of the permission rule)."""
@@ -659,7 +595,6 @@ def main() -> None:
     parser.add_argument("--per-writer", type=int, default=50)
     parser.add_argument("--explain", type=int, default=3, help="EXPLAIN ANALYZE the N slowest queries")
     parser.add_argument("--skip-writes", action="store_true")
-    parser.add_argument("--skip-proposal", action="store_true", help="do not measure the proposed selector")
     args = parser.parse_args()
 
     url = os.environ["DATABASE_URL"]
@@ -693,21 +628,6 @@ def main() -> None:
     check_query_counts(timer)
     if args.explain:
         explain_slowest(timer, args.explain)
-    if not args.skip_proposal:
-        proposed = Timer(args.repeat)
-        print("\nDocument lists with the proposed visible_documents and index (bench/README.md):")
-        install_proposed_selector()
-        proposed_index(create=True)
-        try:
-            measure_lists(proposed, people)
-            check_query_counts(proposed)
-            if args.explain:
-                explain_slowest(proposed, 1)
-        finally:
-            proposed_index(create=False)
-        print("\np95 (ms)                                            now  proposed")
-        for (label, _m, p95, _q, _s), (_label, _m2, p95_new, _q2, _s2) in zip(timer.rows, proposed.rows, strict=True):
-            print(f"  {label:<46} {p95:8.1f} {p95_new:8.1f}")
     if not args.skip_writes:
         measure_writes(args.writers, args.per_writer)
 
