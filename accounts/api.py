@@ -9,10 +9,12 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 
 from eoffice.api import ActionPermissions, JSONOnlyMixin, Pagination
 
@@ -225,3 +227,11 @@ class DelegationViewSet(_WriteThroughServices):
         delegation = services.revoke_delegation(request.user, self.get_object())
         return Response(self.get_serializer(delegation).data)
 
+
+
+class ThrottledObtainAuthToken(ObtainAuthToken):
+    """Token for a username and password, with guessing slowed down per client address
+    (scope "token", rate from settings; the counter lives in the shared cache, see CACHE_URL)."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"

@@ -1,7 +1,6 @@
 """API routes of the organisation tree, people and delegations (under /api/v1/)."""
 
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import SimpleRouter
 
 from . import api
@@ -15,6 +14,6 @@ router.register("delegations", api.DelegationViewSet, basename="delegation")
 
 urlpatterns = [
     path("me/", api.MeView.as_view(), name="api-me"),
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", api.ThrottledObtainAuthToken.as_view(), name="api-token"),
     *router.urls,
 ]

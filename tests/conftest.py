@@ -61,3 +61,12 @@ def reference_data():
 
     import_module("documents.migrations.0002_load_document_types").load_types(django_apps, None)
     sync_role_groups()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -303,3 +303,25 @@ def test_services_refuse_without_permission_and_are_silent_without_change():
     assert AuditEvent.objects.count() == 0
     services.save_agency(administrator, Agency.objects.get(pk=agency.pk), {"name": "Sở Tư pháp"})
     assert events_of(events.AGENCY_CHANGED)[0].data == {"changes": {"name": [agency.name, "Sở Tư pháp"]}}
+
+
+@pytest.mark.django_db
+def test_token_endpoint_slows_down_password_guessing(client, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    from rest_framework.throttling import ScopedRateThrottle
+
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "token": "3/minute"}
+
+    original = ScopedRateThrottle.THROTTLE_RATES
+    ScopedRateThrottle.THROTTLE_RATES = rates
+    try:
+        codes = [
+            client.post("/api/v1/auth/token/", {"username": "nobody", "password": f"guess{i}"}).status_code
+            for i in range(5)
+        ]
+    finally:
+        ScopedRateThrottle.THROTTLE_RATES = original
+        cache.clear()
+    assert codes[:3] == [400, 400, 400] and codes[3:] == [429, 429]
