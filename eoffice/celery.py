@@ -15,6 +15,8 @@ QUEUES = ("signing", "exchange", "notifications", "default", "maintenance")
 TASK_ROUTES = {
     "documents.tasks.extract_file_content": {"queue": "default"},
     "documents.tasks.sweep_pending_extractions": {"queue": "maintenance"},
+    "workflows.tasks.mark_overdue": {"queue": "maintenance"},
+    "workflows.tasks.store_notices": {"queue": "notifications"},
 }
 
 app = Celery("eoffice")
@@ -41,6 +43,10 @@ app.conf.update(
         "sweep-pending-extractions": {
             "task": "documents.tasks.sweep_pending_extractions",
             "schedule": 300.0,
+        },
+        "mark-overdue-assignments": {
+            "task": "workflows.tasks.mark_overdue",
+            "schedule": 3600.0,  # idempotent: one reminder per assignment per day, however often it runs
         },
     },
     timezone="Asia/Ho_Chi_Minh",

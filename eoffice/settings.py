@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "audit",
     "accounts",
     "documents",
+    "workflows",
 ]
 
 MIDDLEWARE = [

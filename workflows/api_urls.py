@@ -1,0 +1,16 @@
+"""API routes of incoming-document handling (to be included under /api/v1/ by eoffice/api_urls.py)."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import api
+
+router = SimpleRouter(trailing_slash=True)
+router.register("incoming-cases", api.IncomingCaseViewSet, basename="incomingcase")
+router.register("assignments", api.AssignmentViewSet, basename="assignment")
+router.register("extension-requests", api.ExtensionRequestViewSet, basename="extensionrequest")
+
+urlpatterns = [
+    path("my-work/incoming/", api.MyIncomingWorkView.as_view(), name="my-incoming-work"),
+    *router.urls,
+]

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WorkflowsConfig(AppConfig):
+    name = "workflows"
+    verbose_name = _("Workflows")
+
+    def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_save, pre_save
+
+        from . import signals
+
+        user_model = get_user_model()
+        pre_save.connect(signals.remember_previous_unit, sender=user_model, dispatch_uid="workflows.previous_unit")
+        post_save.connect(signals.sync_unit_groups_of_person, sender=user_model, dispatch_uid="workflows.unit_groups")

@@ -1,0 +1,188 @@
+"""Read queries of the workflow. `my_incoming_work` answers "what waits for me now" in a constant
+number of queries: one list query and one count query per kind, whatever the data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+
+from accounts import roles
+from accounts.models import Delegation
+from documents.models import Direction, Document
+from documents.selectors import visible_documents
+
+from .models import Assignment, AssignmentState, CaseState, ExtensionRequest, ExtensionState, IncomingCase
+
+DUE_SOON_DAYS = 2
+
+TO_REGISTER = "to_register"
+TO_PRESENT = "to_present"
+TO_DIRECT = "to_direct"
+TO_ASSIGN = "to_assign"
+TO_HANDLE = "to_handle"
+TO_DECIDE_EXTENSION = "to_decide_extension"
+KINDS = (TO_REGISTER, TO_PRESENT, TO_DIRECT, TO_ASSIGN, TO_HANDLE, TO_DECIDE_EXTENSION)
+
+
+@dataclass
+class WorkItem:
+    kind: str
+    document: Document
+    case: IncomingCase | None = None
+    assignment: Assignment | None = None
+    extension: ExtensionRequest | None = None
+    due_date: date | None = None
+    overdue: bool = False
+    due_soon: bool = False
+
+    @property
+    def urgent(self) -> bool:
+        return self.document.urgency >= 1
+
+
+@dataclass
+class KindCount:
+    total: int = 0
+    overdue: int = 0
+    due_soon: int = 0
+
+
+@dataclass
+class IncomingWork:
+    items: dict[str, list[WorkItem]] = field(default_factory=dict)
+    counts: dict[str, KindCount] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(c.total for c in self.counts.values())
+
+
+def _delegators(user, today: date):
+    """Ids of the people `user` may act for today (a subquery, evaluated inside the main query)."""
+    return Delegation.objects.active_on(today).filter(delegate_id=user.pk, agency_id=user.agency_id).values(
+        "delegator_id"
+    )
+
+
+def _counts(queryset: QuerySet, due_field: str | None, today: date) -> KindCount:
+    if due_field is None:
+        return KindCount(total=queryset.count())
+    soon = today + timedelta(days=DUE_SOON_DAYS)
+    row = queryset.order_by().aggregate(
+        total=Count("pk"),
+        overdue=Count("pk", filter=Q(**{f"{due_field}__lt": today})),
+        due_soon=Count("pk", filter=Q(**{f"{due_field}__gte": today, f"{due_field}__lte": soon})),
+    )
+    return KindCount(**row)
+
+
+def _flags(due: date | None, today: date) -> tuple[bool, bool]:
+    if due is None:
+        return False, False
+    return due < today, today <= due <= today + timedelta(days=DUE_SOON_DAYS)
+
+
+def incoming_cases_for(user) -> QuerySet[IncomingCase]:
+    """Cases whose document `user` may see (the single visibility rule), urgent first."""
+    return (
+        IncomingCase.objects.filter(document__in=visible_documents(user).values("id"))
+        .select_related("document", "document__document_type", "presented_to", "directed_by")
+        .order_by("-document__urgency", "-opened_at", "-id")
+    )
+
+
+def my_incoming_work(user, *, limit: int = 50, today: date | None = None) -> IncomingWork:
+    """What waits for `user` now, per kind: to register (enter into handling) and present for clerks, to
+    direct for agency leaders and their delegates, to assign for unit leaders and their delegates, to
+    handle, and extensions to decide. Urgent documents first, then the nearest due date. Each item has
+    overdue / due-within-2-days flags; counts are per kind."""
+    work = IncomingWork()
+    if not user.is_authenticated or not user.is_active or not user.agency_id:
+        return work
+    today = today or timezone.localdate()
+    visible = visible_documents(user).values("id")
+    delegators = _delegators(user, today)
+    is_clerk = user.has_perm("documents.register_incoming")
+    role_names = set(user.groups.values_list("name", flat=True))
+
+    queries: dict[str, tuple[QuerySet, str | None]] = {}
+    if is_clerk:
+        queries[TO_REGISTER] = (
+            Document.objects.filter(
+                id__in=visible, agency_id=user.agency_id, direction=Direction.INCOMING, incoming_case__isnull=True
+            ).select_related("document_type").order_by("-urgency", "-created_at", "-id"),
+            None,
+        )
+        queries[TO_PRESENT] = (
+            IncomingCase.objects.filter(document__in=visible, agency_id=user.agency_id, state=CaseState.REGISTERED)
+            .select_related("document", "document__document_type")
+            .order_by("-document__urgency", "opened_at", "id"),
+            None,
+        )
+    queries[TO_DIRECT] = (
+        IncomingCase.objects.filter(document__in=visible, state=CaseState.PRESENTED)
+        .filter(Q(presented_to_id=user.pk) | Q(presented_to_id__in=delegators))
+        .select_related("document", "document__document_type", "presented_to")
+        .order_by("-document__urgency", "presented_at", "id"),
+        None,
+    )
+    led_units = Q(unit_id__in=_led_units(user, delegators))
+    if roles.UNIT_LEADER in role_names and user.unit_id:
+        led_units |= Q(unit_id=user.unit_id)
+    queries[TO_ASSIGN] = (
+        Assignment.objects.filter(led_units, state=AssignmentState.WAITING, case__document__in=visible)
+        .select_related("case", "case__document", "case__document__document_type", "unit")
+        .order_by("-case__document__urgency", F("due_date").asc(nulls_last=True), "id"),
+        "due_date",
+    )
+    queries[TO_HANDLE] = (
+        Assignment.objects.filter(assignee_id=user.pk, state=AssignmentState.HANDLING)
+        .select_related("case", "case__document", "case__document__document_type", "unit")
+        .order_by("-case__document__urgency", F("due_date").asc(nulls_last=True), "id"),
+        "due_date",
+    )
+    queries[TO_DECIDE_EXTENSION] = (
+        ExtensionRequest.objects.filter(state=ExtensionState.PENDING)
+        .filter(Q(approver_id=user.pk) | Q(approver_id__in=delegators))
+        .select_related("assignment", "assignment__case", "assignment__case__document",
+                        "assignment__case__document__document_type", "requested_by")
+        .order_by("-assignment__case__document__urgency", "current_deadline", "id"),
+        "current_deadline",
+    )
+
+    for kind, (queryset, due_field) in queries.items():
+        work.counts[kind] = _counts(queryset, due_field, today)
+        work.items[kind] = [_item(kind, row, today) for row in queryset[:limit]]
+    return work
+
+
+def _led_units(user, delegators):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(
+        pk__in=delegators, groups__name=roles.UNIT_LEADER, unit_id__isnull=False
+    ).values("unit_id")
+
+
+def _item(kind: str, row, today: date) -> WorkItem:
+    if isinstance(row, Document):
+        return WorkItem(kind=kind, document=row)
+    if isinstance(row, IncomingCase):
+        return WorkItem(kind=kind, document=row.document, case=row)
+    if isinstance(row, Assignment):
+        overdue, soon = _flags(row.due_date, today)
+        return WorkItem(kind=kind, document=row.case.document, case=row.case, assignment=row, due_date=row.due_date,
+                        overdue=overdue, due_soon=soon)
+    overdue, soon = _flags(row.current_deadline, today)
+    return WorkItem(kind=kind, document=row.assignment.case.document, case=row.assignment.case,
+                    assignment=row.assignment, extension=row, due_date=row.current_deadline, overdue=overdue,
+                    due_soon=soon)
+
+
+def unread_notices(user):
+    from .models import Notice
+
+    return Notice.objects.filter(user_id=user.pk, read_at__isnull=True).select_related("document")
