@@ -46,6 +46,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "documents.view_register", "documents.add_register", "documents.change_register",
         "documents.view_documenttype", "documents.change_documenttype",
         "audit.view_auditevent",
+        "workflows.view_reviewchain", "workflows.add_reviewchain", "workflows.change_reviewchain",
+        "workflows.view_reviewstep", "workflows.add_reviewstep", "workflows.change_reviewstep",
     ],
 }
 

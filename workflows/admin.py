@@ -44,3 +44,41 @@ class ExtensionRequestAdmin(ReadOnlyAdmin):
 @admin.register(Notice)
 class NoticeAdmin(ReadOnlyAdmin):
     list_display = ("user", "text", "document", "created_at", "read_at")
+
+
+# --- outgoing drafts: review chains are data an administrator edits; drafts change only through services.
+from .drafting import Draft, DraftVersion, ReviewChain, ReviewStep  # noqa: E402
+
+
+class ReviewStepInline(admin.TabularInline):
+    model = ReviewStep
+    extra = 1
+    fields = ("order", "action", "role", "user")
+    raw_id_fields = ("user",)
+
+
+@admin.register(ReviewChain)
+class ReviewChainAdmin(admin.ModelAdmin):
+    list_display = ("name", "agency", "document_type", "is_active")
+    list_filter = ("is_active",)
+    list_select_related = ("agency", "document_type")
+    inlines = [ReviewStepInline]
+
+
+class DraftVersionInline(admin.TabularInline):
+    model = DraftVersion
+    extra = 0
+    can_delete = False
+    fields = ("number", "file_name", "uploaded_by", "uploaded_at", "note")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Draft)
+class DraftAdmin(ReadOnlyAdmin):
+    list_display = ("subject", "agency", "drafter", "state", "current_holder", "issued_document")
+    list_filter = ("state",)
+    list_select_related = ("agency", "drafter", "current_holder", "issued_document")
+    inlines = [DraftVersionInline]

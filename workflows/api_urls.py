@@ -14,3 +14,12 @@ urlpatterns = [
     path("my-work/incoming/", api.MyIncomingWorkView.as_view(), name="my-incoming-work"),
     *router.urls,
 ]
+
+from . import drafting_api  # noqa: E402
+
+_drafts = SimpleRouter(trailing_slash=True)
+_drafts.register("drafts", drafting_api.DraftViewSet, basename="draft")
+urlpatterns += [
+    path("my-work/drafts/", drafting_api.MyDraftingWorkView.as_view(), name="my-drafting-work"),
+    *_drafts.urls,
+]

@@ -211,3 +211,4 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.text[:80]
+from .drafting import *  # noqa

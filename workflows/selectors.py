@@ -60,10 +60,13 @@ class IncomingWork:
         return sum(c.total for c in self.counts.values())
 
 
-def _delegators(user, today: date):
-    """Ids of the people `user` may act for today (a subquery, evaluated inside the main query)."""
-    return Delegation.objects.active_on(today).filter(delegate_id=user.pk, agency_id=user.agency_id).values(
-        "delegator_id"
+def _delegators(user, today: date) -> list[int]:
+    """Ids of the people `user` may act for today, read once: a literal id list lets PostgreSQL use the
+    indexes, where `x = me OR x IN (subquery)` made it scan every case (bench/README.md, workflows)."""
+    return list(
+        Delegation.objects.active_on(today)
+        .filter(delegate_id=user.pk, agency_id=user.agency_id)
+        .values_list("delegator_id", flat=True)
     )
 
 
@@ -124,16 +127,17 @@ def my_incoming_work(user, *, limit: int = 50, today: date | None = None) -> Inc
         )
     queries[TO_DIRECT] = (
         IncomingCase.objects.filter(document__in=visible, state=CaseState.PRESENTED)
-        .filter(Q(presented_to_id=user.pk) | Q(presented_to_id__in=delegators))
+        .filter(presented_to_id__in=[user.pk, *delegators])
         .select_related("document", "document__document_type", "presented_to")
         .order_by("-document__urgency", "presented_at", "id"),
         None,
     )
-    led_units = Q(unit_id__in=_led_units(user, delegators))
+    led_units = _led_units(user, delegators)
     if roles.UNIT_LEADER in role_names and user.unit_id:
-        led_units |= Q(unit_id=user.unit_id)
+        led_units.append(user.unit_id)
+    # No visibility filter here: directing to a unit grants that unit's group the document (services.direct).
     queries[TO_ASSIGN] = (
-        Assignment.objects.filter(led_units, state=AssignmentState.WAITING, case__document__in=visible)
+        Assignment.objects.filter(unit_id__in=led_units, state=AssignmentState.WAITING)
         .select_related("case", "case__document", "case__document__document_type", "unit")
         .order_by("-case__document__urgency", F("due_date").asc(nulls_last=True), "id"),
         "due_date",
@@ -146,7 +150,7 @@ def my_incoming_work(user, *, limit: int = 50, today: date | None = None) -> Inc
     )
     queries[TO_DECIDE_EXTENSION] = (
         ExtensionRequest.objects.filter(state=ExtensionState.PENDING)
-        .filter(Q(approver_id=user.pk) | Q(approver_id__in=delegators))
+        .filter(approver_id__in=[user.pk, *delegators])
         .select_related("assignment", "assignment__case", "assignment__case__document",
                         "assignment__case__document__document_type", "requested_by")
         .order_by("-assignment__case__document__urgency", "current_deadline", "id"),
@@ -159,12 +163,15 @@ def my_incoming_work(user, *, limit: int = 50, today: date | None = None) -> Inc
     return work
 
 
-def _led_units(user, delegators):
+def _led_units(user, delegators: list[int]) -> list[int]:
     from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.filter(
-        pk__in=delegators, groups__name=roles.UNIT_LEADER, unit_id__isnull=False
-    ).values("unit_id")
+    if not delegators:
+        return []
+    return list(
+        get_user_model().objects.filter(pk__in=delegators, groups__name=roles.UNIT_LEADER, unit_id__isnull=False)
+        .values_list("unit_id", flat=True)
+    )
 
 
 def _item(kind: str, row, today: date) -> WorkItem:

@@ -14,3 +14,20 @@ urlpatterns = [
     path("assignments/<int:pk>/<slug:step>/", views.assignment_step, name="assignment_step"),
     path("extensions/<int:pk>/decide/", views.decide_extension, name="decide_extension"),
 ]
+
+from . import report_views  # noqa: E402
+
+urlpatterns += [
+    path("reports/", report_views.reports_page, name="reports"),
+    path("reports/<slug:report>.<str:fmt>", report_views.report_print, name="report_print"),
+]
+
+from . import drafting_views  # noqa: E402
+
+urlpatterns += [
+    path("drafts/", drafting_views.draft_list, name="drafts"),
+    path("drafts/new/", drafting_views.draft_new, name="draft_new"),
+    path("drafts/<int:pk>/", drafting_views.draft_detail, name="draft"),
+    path("drafts/<int:pk>/versions/<int:number>/", drafting_views.draft_version_file, name="draft_version_file"),
+    path("drafts/<int:pk>/<slug:step>/", drafting_views.draft_step, name="draft_step"),
+]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
+from django.utils import timezone
 
 from accounts import events as account_events
 from accounts import roles
@@ -36,7 +38,8 @@ DOCUMENTS = 60
 
 def seed(**options) -> str:
     out = io.StringIO()
-    call_command("seed_demo", documents=DOCUMENTS, stdout=out, **options)
+    options.setdefault("documents", DOCUMENTS)
+    call_command("seed_demo", stdout=out, **options)
     return out.getvalue()
 
 
@@ -169,3 +172,39 @@ def test_refuses_to_mix_the_demo_into_a_database_with_other_agencies():
     with pytest.raises(CommandError):
         seed()
     assert Agency.objects.count() == 1 and User.objects.count() == 0 and AuditEvent.objects.count() == 0
+
+
+def test_incoming_documents_at_every_stage_of_handling():
+    from workflows import events as workflow_events
+    from workflows.models import Assignment, AssignmentState, CaseState, ExtensionRequest, IncomingCase
+    from workflows.selectors import my_incoming_work
+
+    output = seed(documents=120)
+    province = Agency.objects.get(identifier=PROVINCE_IDENTIFIER)
+    cases = IncomingCase.objects.filter(agency=province)
+    states = Counter(cases.values_list("state", flat=True))
+    assert set(states) == set(CaseState.values), states
+    assert "incoming cases (overdue)" in output
+    lead = Assignment.objects.filter(case__agency=province, role="lead")
+    assert lead.filter(state=AssignmentState.WAITING).exists()
+    assert lead.filter(state=AssignmentState.HANDLING, overdue_since__isnull=False).exists()  # some overdue
+    completed = list(lead.filter(state=AssignmentState.COMPLETED))
+    assert any(a.completed_at.date() > a.due_date for a in completed)  # completed late
+    assert any(a.completed_at.date() <= a.due_date for a in completed)  # completed on time
+    assert ExtensionRequest.objects.filter(assignment__case__agency=province, state="pending").exists()
+    # Each step is audited on its document, at the step's historical moment, and the chain verifies.
+    directed = AuditEvent.objects.filter(verb=workflow_events.CASE_DIRECTED, agency_id=province.pk)
+    assert directed.count() == cases.filter(directed_at__isnull=False).count()
+    assert all(e.created_at < timezone.now() - timedelta(hours=1) for e in directed)
+    verify = io.StringIO()
+    call_command("verify_audit", stdout=verify)
+    assert "intact" in verify.getvalue()
+    # The demo's people have work waiting: the leader a document to direct, the handler one to handle.
+    leader = User.objects.get(pk=cases.filter(state=CaseState.PRESENTED).first().presented_to_id)
+    assert my_incoming_work(leader).counts["to_direct"].total >= 1
+    handler = User.objects.get(pk=lead.filter(state=AssignmentState.HANDLING).first().assignee_id)
+    assert my_incoming_work(handler).counts["to_handle"].total >= 1
+    # A second run adds no case and no event.
+    before = (IncomingCase.objects.count(), Assignment.objects.count(), AuditEvent.objects.count())
+    seed(documents=120)
+    assert (IncomingCase.objects.count(), Assignment.objects.count(), AuditEvent.objects.count()) == before

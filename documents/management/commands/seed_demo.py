@@ -48,6 +48,8 @@ from documents.models import (
     Urgency,
 )
 from documents.pdf import register_fonts
+from workflows import services as workflow_services
+from workflows.models import IncomingCase
 
 PROVINCE_IDENTIFIER = "000.00.00.H10"
 ADMIN_USERNAME = "quantri"
@@ -698,6 +700,15 @@ def _pdf(title: str) -> bytes:
     return buffer.getvalue()
 
 
+# Stages of the demo's incoming cases and the age (days since registration) a document needs to have
+# reached that stage honestly; the newest document old enough is taken, in this order.
+WORKFLOW_STAGES: tuple[tuple[str, float], ...] = (
+    ("registered", 0), ("presented", 0.2), ("directed", 1.2), ("being handled", 2.2),
+    ("extension requested", 2.7), ("completed on time", 3.2), ("completed late", 6.2), ("overdue", 5.2),
+    ("returned", 0.2),
+)
+
+
 @dataclass
 class Context:
     agencies: dict[str, Agency]
@@ -743,6 +754,7 @@ class Command(BaseCommand):
                 self._open_registers(ctx, timezone.localdate().year, at=None)
             else:
                 self._replay(ctx, Planner(random.Random(seed), now, documents).plan())
+            self._workflows(ctx, now)
         self._summary(ctx, province_exists)
 
     # --- organisation ------------------------------------------------------------------------------
@@ -916,6 +928,103 @@ class Command(BaseCommand):
             services.grant_document_access(clerk, document, user=ctx.users[plan.username])
         self.created["grants"] += 1
 
+    # --- incoming-document handling ----------------------------------------------------------------
+
+    def _workflows(self, ctx: Context, now: datetime) -> None:
+        """Incoming documents at every stage of handling (Decree 30 Art. 20-24), through workflows.services
+        with the clock set to each step's moment, like the registrations: entered and presented, directed,
+        being handled, with an extension request, completed on time and late, left overdue, returned.
+        Only when the demo agencies have no case yet (idempotent); secret documents are left alone."""
+        if IncomingCase.objects.filter(agency__in=ctx.agencies.values()).exists():
+            return
+        created = 0
+        for key, agency in ctx.agencies.items():
+            cast = self._workflow_cast(ctx, key)
+            if cast is None:
+                continue
+            documents = list(
+                Document.objects.filter(agency=agency, direction=Direction.INCOMING,
+                                        confidentiality=Confidentiality.NORMAL)
+                .order_by("-created_at", "-pk")
+            )
+            used: set[int] = set()
+            for stage, min_age in WORKFLOW_STAGES:
+                document = next((d for d in documents if d.pk not in used
+                                 and (now - d.created_at) >= timedelta(days=min_age)), None)
+                if document is None:
+                    continue
+                used.add(document.pk)
+                self._handle(stage, document, cast, now)
+                created += 1
+                self.created[f"incoming cases ({stage})"] += 1
+        if created:
+            workflow_services.mark_overdue()
+
+    def _workflow_cast(self, ctx: Context, key: str) -> dict[str, User] | None:
+        """The agency's clerk, leader, a unit leader and a person of that unit (the unit leader when the
+        unit has nobody else); None for an agency without them."""
+        members = [p for p in PEOPLE if p.agency == key]
+        leader = next((p for p in members if p.role == roles.AGENCY_LEADER), None)
+        chiefs = [p for p in members if p.role == roles.UNIT_LEADER and p.unit]
+        if key not in ctx.clerks or leader is None or not chiefs:
+            return None
+        chief = next((c for c in chiefs if any(p.role == roles.STAFF and p.unit == c.unit for p in members)),
+                     chiefs[0])
+        handler = next((p for p in members if p.role == roles.STAFF and p.unit == chief.unit), chief)
+        return {"clerk": ctx.clerks[key], "leader": ctx.users[leader.username],
+                "chief": ctx.users[chief.username], "handler": ctx.users[handler.username]}
+
+    def _handle(self, stage: str, document: Document, cast: dict[str, User], now: datetime) -> None:
+        """Replay one case up to `stage`; each step at registration + offset (never after now)."""
+        start = document.created_at
+        day = timezone.localtime(start).date()
+
+        def at(hours: float):
+            return _clock(min(start + timedelta(hours=hours), now - timedelta(seconds=1)))
+
+        late = stage == "completed late"
+        overdue = stage == "overdue"
+        with at(1):
+            case = workflow_services.open_case(cast["clerk"], document)
+        if stage == "registered":
+            return
+        if stage == "returned":
+            with at(2):
+                workflow_services.return_case(cast["clerk"], case, "Văn bản gửi nhầm cơ quan, đề nghị gửi lại.")
+            return
+        with at(2):
+            case = workflow_services.present(cast["clerk"], case, cast["leader"])
+        if stage == "presented":
+            return
+        unit_deadline = day + timedelta(days=4 if late or overdue else 10)
+        with at(24):
+            case = workflow_services.direct(
+                cast["leader"], case, instruction="Giao phòng chủ trì nghiên cứu, tham mưu, báo cáo.",
+                targets=[workflow_services.TargetInput(role="lead", unit_id=cast["chief"].unit_id,
+                                                       deadline=unit_deadline)],
+            )
+        if stage == "directed":
+            return
+        assignment = case.assignments.get(role="lead")
+        with at(26):
+            assignment = workflow_services.assign_within_unit(
+                cast["chief"], assignment, cast["handler"], deadline=unit_deadline - timedelta(days=1),
+                note="Đồng chí nghiên cứu, đề xuất.",
+            )
+        if stage in ("being handled", "extension requested"):
+            with at(48):
+                assignment = workflow_services.record_progress(
+                    cast["handler"], assignment, note="Đang tổng hợp số liệu từ các đơn vị.")
+        if stage == "extension requested":
+            with at(60):
+                workflow_services.request_extension(
+                    cast["handler"], assignment, new_deadline=unit_deadline,
+                    reason="Các đơn vị chưa gửi đủ số liệu.")
+        elif stage == "completed on time" or late:
+            with at(6 * 24 if late else 72):
+                workflow_services.complete_assignment(
+                    cast["handler"], assignment, outcome="Đã tham mưu văn bản trả lời.")
+
     # --- summary -----------------------------------------------------------------------------------
 
     def _summary(self, ctx: Context, existed: bool) -> None:
@@ -936,6 +1045,7 @@ class Command(BaseCommand):
             "user grants": DocumentUserObjectPermission.objects.filter(content_object__agency_id__in=agency_ids).count(),
             "group grants": DocumentGroupObjectPermission.objects.filter(
                 content_object__agency_id__in=agency_ids).count(),
+            "incoming cases": IncomingCase.objects.filter(agency_id__in=agency_ids).count(),
             "audit events": AuditEvent.objects.count(),
         }
         added = ", ".join(f"{count} {what}" for what, count in sorted(self.created.items()) if count) or "nothing"

@@ -1,0 +1,181 @@
+"""Web pages of outgoing drafts: the list with what waits for me, a new-draft form, and the draft page with
+its versions, chain, history and the actions open to the viewer. Thin: reads from drafting_selectors,
+every change from drafting_services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts import roles
+from documents.models import Confidentiality, DocumentType, Urgency
+from documents.storage import open_verified
+
+from . import drafting_selectors as selectors
+from . import drafting_services as services
+from .drafting import DraftState
+
+
+class DraftForm(forms.Form):
+    document_type = forms.ModelChoiceField(label=gettext_lazy("Document type"), queryset=DocumentType.objects.all())
+    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=500)
+    urgency = forms.TypedChoiceField(label=gettext_lazy("Urgency"), choices=Urgency.choices, coerce=int,
+                                     initial=Urgency.NORMAL)
+    confidentiality = forms.TypedChoiceField(label=gettext_lazy("Confidentiality"), choices=Confidentiality.choices,
+                                             coerce=int, initial=Confidentiality.NORMAL)
+    proposed_signer = forms.ModelChoiceField(label=gettext_lazy("Proposed signer"), required=False,
+                                             queryset=get_user_model().objects.none())
+    recipients = forms.CharField(label=gettext_lazy("Recipients (one per line)"), required=False,
+                                 widget=forms.Textarea(attrs={"rows": 3}))
+    internal = forms.BooleanField(label=gettext_lazy("Internal document (to units of this agency)"), required=False)
+    file = forms.FileField(label=gettext_lazy("Draft file (DOCX or PDF)"))
+
+    def __init__(self, *args, agency_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["proposed_signer"].queryset = get_user_model().objects.filter(
+            agency_id=agency_id, is_active=True, groups__name=roles.AGENCY_LEADER
+        )
+
+    def draft_input(self) -> services.DraftInput:
+        data = self.cleaned_data
+        return services.DraftInput(
+            document_type_id=data["document_type"].pk, subject=data["subject"], urgency=data["urgency"],
+            confidentiality=data["confidentiality"],
+            proposed_signer_id=data["proposed_signer"].pk if data["proposed_signer"] else None,
+            recipients=[{"name": line.strip()} for line in data["recipients"].splitlines() if line.strip()],
+            internal=data["internal"],
+        )
+
+
+@login_required
+def draft_list(request: HttpRequest) -> HttpResponse:
+    work = selectors.my_drafting_work(request.user)
+    labels = {
+        selectors.TO_SIGN: gettext_lazy("To sign"),
+        selectors.TO_APPROVE: gettext_lazy("To approve"),
+        selectors.TO_REVIEW: gettext_lazy("To review"),
+        selectors.TO_CHECK: gettext_lazy("To check the format"),
+        selectors.TO_ISSUE: gettext_lazy("To issue"),
+        selectors.RETURNED: gettext_lazy("Returned to me"),
+    }
+    sections = [(kind, labels[kind], work.counts[kind], work.items[kind]) for kind in selectors.KINDS
+                if work.counts.get(kind)]
+    drafts = selectors.drafts_for(request.user).order_by("-urgency", "-updated_at", "-id")[:100]
+    return render(request, "workflows/draft_list.html", {"sections": sections, "drafts": drafts})
+
+
+@login_required
+def draft_new(request: HttpRequest) -> HttpResponse:
+    if request.user.agency_id is None:
+        raise PermissionDenied
+    form = DraftForm(request.POST or None, request.FILES or None, agency_id=request.user.agency_id)
+    if request.method == "POST" and form.is_valid():
+        try:
+            draft = services.create_draft(request.user, form.draft_input(), form.cleaned_data["file"])
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("The draft was created."))
+            return redirect("workflows:draft", pk=draft.pk)
+    return render(request, "workflows/draft_new.html", {"form": form})
+
+
+def _draft_or_404(request: HttpRequest, pk: int):
+    return get_object_or_404(selectors.drafts_for(request.user), pk=pk)
+
+
+@login_required
+def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    draft = _draft_or_404(request, pk)
+    user = request.user
+    authority = services.step_authority(user, draft)
+    holding = authority is not None and draft.state in (DraftState.IN_REVIEW, DraftState.READY_TO_SIGN)
+    steps = list(draft.chain.steps.select_related("user").order_by("order")) if draft.chain_id else []
+    current_order = draft.current_step.order if draft.current_step_id else None
+    forward_to = []
+    if holding and draft.current_step_id:
+        people = get_user_model().objects.filter(
+            agency_id=draft.agency_id, is_active=True, groups__name=draft.current_step.role
+        ).exclude(pk=user.pk)
+        if draft.current_step.role == roles.UNIT_LEADER:
+            people = people.filter(unit_id=draft.drafting_unit_id)
+        forward_to = list(people) if draft.current_step.role else []
+    context = {
+        "draft": draft,
+        "versions": draft.versions.select_related("uploaded_by"),
+        "steps": steps,
+        "earlier_steps": [s for s in steps if current_order is not None and s.order < current_order],
+        "history": selectors.draft_history(draft),
+        "authority": authority,
+        "can_upload": (draft.state == DraftState.DRAFTING and user.pk == draft.drafter_id) or holding,
+        "can_submit": draft.state == DraftState.DRAFTING and user.pk == draft.drafter_id,
+        "can_approve": holding and draft.state == DraftState.IN_REVIEW,
+        "can_return": holding,
+        "forward_to": forward_to,
+        "can_sign": holding and draft.state == DraftState.READY_TO_SIGN,
+        "can_issue": draft.state == DraftState.SIGNED and user.agency_id == draft.agency_id
+        and user.has_perm("documents.register_outgoing"),
+    }
+    return render(request, "workflows/draft_detail.html", context)
+
+
+@login_required
+def draft_version_file(request: HttpRequest, pk: int, number: int) -> FileResponse:
+    draft = _draft_or_404(request, pk)
+    version = draft.versions.select_related("blob").filter(number=number).first()
+    if version is None:
+        raise Http404
+    return FileResponse(open_verified(version.blob), as_attachment=True, filename=version.file_name,
+                        content_type=version.blob.content_type)
+
+
+def _version(request: HttpRequest) -> int | None:
+    value = request.POST.get("version", "")
+    return int(value) if value.isdigit() else None
+
+
+@login_required
+@require_POST
+def draft_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    draft = _draft_or_404(request, pk)
+    user, post, expected = request.user, request.POST, _version(request)
+    comment = post.get("comment", "")
+    calls = {
+        "upload": lambda: services.upload_version(user, draft, request.FILES.get("file") or _missing_file(),
+                                                  note=comment, expected_version=expected),
+        "submit": lambda: services.submit(user, draft, expected_version=expected),
+        "approve": lambda: services.approve_step(user, draft, comment=comment, expected_version=expected),
+        "return": lambda: services.return_draft(
+            user, draft, comment=comment, expected_version=expected,
+            to_step_id=int(post["to_step"]) if post.get("to_step", "").isdigit() else None,
+        ),
+        "forward": lambda: services.forward(
+            user, draft, get_object_or_404(get_user_model(), pk=post.get("to_user") or 0, agency_id=draft.agency_id),
+            comment=comment, expected_version=expected,
+        ),
+        "sign-paper": lambda: services.mark_signed_on_paper(user, draft, expected_version=expected),
+        "issue": lambda: services.issue_draft(user, draft, request.FILES.get("file") or _missing_file(),
+                                              expected_version=expected),
+    }
+    if step not in calls:
+        raise Http404
+    try:
+        calls[step]()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Done."))
+    return redirect("workflows:draft", pk=draft.pk)
+
+
+def _missing_file():
+    raise ValidationError({"file": _("Choose a file.")})
