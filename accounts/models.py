@@ -7,7 +7,7 @@ from datetime import date
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 
@@ -124,6 +124,13 @@ class DelegationQuerySet(models.QuerySet):
     def active_on(self, day: date) -> DelegationQuerySet:
         return self.filter(revoked_at__isnull=True, valid_from__lte=day).filter(
             Q(valid_to__isnull=True) | Q(valid_to__gte=day)
+        )
+
+    def delegator_ids(self, delegate, day: date) -> QuerySet:
+        """Ids of the people `delegate` may act for on `day`, in the delegate's agency (a values query:
+        use it as a subquery, or list() it to give the planner literal ids)."""
+        return self.active_on(day).filter(delegate_id=delegate.pk, agency_id=delegate.agency_id).values_list(
+            "delegator_id", flat=True
         )
 
 

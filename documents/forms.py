@@ -152,3 +152,26 @@ class DocumentFilterForm(forms.Form):
 
 class GrantForm(forms.Form):
     username = forms.CharField(label=_("Username of the person to share with"), max_length=150)
+
+
+DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+
+
+class PeriodForm(forms.Form):
+    """A period (from / to, both optional) for registers and reports; ISO or Vietnamese dd/mm/yyyy."""
+
+    date_from = forms.DateField(
+        label=_("From"), required=False, input_formats=DATE_INPUT_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, input_formats=DATE_INPUT_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The start date must not be after the end date."))
+        return cleaned

@@ -538,13 +538,7 @@ def build_register_xlsx(
     for column, (_name, width_mm) in enumerate(spec, start=1):
         ws.column_dimensions[get_column_letter(column)].width = round(width_mm / _MM_PER_CHAR + 1, 1)
 
-    ws.print_title_rows = f"{head_row}:{head_row + 1}"
-    ws.freeze_panes = ws.cell(row=head_row + 2, column=1)
-    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    set_landscape_print(ws, head_row)
     ws.print_options.horizontalCentered = True
     ws.page_margins.left, ws.page_margins.right = 0.8, 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.6
@@ -565,3 +559,15 @@ def _xlsx_value(value):
     if isinstance(value, RegisterNumber):
         return int(value)
     return value
+
+
+def set_landscape_print(ws, head_row: int) -> None:
+    """Print set-up shared by the legal registers and reports: A4 landscape, fitted to the page width,
+    the two heading rows (names and column numbers) repeated on every page and frozen on screen."""
+    ws.print_title_rows = f"{head_row}:{head_row + 1}"
+    ws.freeze_panes = ws.cell(row=head_row + 2, column=1)
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True

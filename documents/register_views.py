@@ -20,11 +20,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import printouts, services
+from .forms import DATE_INPUT_FORMATS, PeriodForm
 from .models import Register, RegisterKind
 from .selectors import register_entries, registers_for
 
 PREVIEW_ROWS = 200
-DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 
 BUILDERS: dict[str, tuple[Callable[..., bytes], str]] = {
     "pdf": (printouts.build_register_pdf, "application/pdf"),
@@ -35,16 +35,9 @@ BUILDERS: dict[str, tuple[Callable[..., bytes], str]] = {
 }
 
 
-class RegisterPeriodForm(forms.Form):
+class RegisterPeriodForm(PeriodForm):
     register = forms.TypedChoiceField(label=gettext_lazy("Register"), coerce=int)
-    date_from = forms.DateField(
-        label=gettext_lazy("From"), required=False, input_formats=DATE_INPUT_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    date_to = forms.DateField(
-        label=gettext_lazy("To"), required=False, input_formats=DATE_INPUT_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    field_order = ["register", "date_from", "date_to"]
 
     def __init__(self, *args, registers: list[Register], **kwargs):
         super().__init__(*args, **kwargs)
@@ -53,13 +46,6 @@ class RegisterPeriodForm(forms.Form):
             (str(year), [(r.pk, _register_label(r)) for r in group])
             for year, group in groupby(registers, key=lambda r: r.year)
         ]
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        if start and end and start > end:
-            raise forms.ValidationError(_("The start date must not be after the end date."))
-        return cleaned
 
 
 _KIND_ORDER = {kind: i for i, kind in enumerate(

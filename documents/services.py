@@ -385,7 +385,8 @@ def register_incoming(actor, data: IncomingInput, uploads=(), *, confirm_duplica
 # --- access grants ------------------------------------------------------------------------------
 
 
-def _can_manage_access(actor, document: Document) -> bool:
+def can_manage_access(actor, document: Document) -> bool:
+    """Whether `actor` may share the document: a clerk of the owning agency who can see it."""
     return bool(
         actor.is_authenticated
         and actor.agency_id == document.agency_id
@@ -396,7 +397,7 @@ def _can_manage_access(actor, document: Document) -> bool:
 
 def grant_document_access(actor, document: Document, *, user=None, group: Group | None = None) -> None:
     """Let a person (or a group) see a document beyond agency scope; clerks of the owning agency decide."""
-    if not _can_manage_access(actor, document):
+    if not can_manage_access(actor, document):
         raise PermissionDenied(_("Only the clerks of the owning agency may share this document."))
     if (user is None) == (group is None):
         raise ValidationError(_("Choose exactly one person or group."))
@@ -409,7 +410,7 @@ def grant_document_access(actor, document: Document, *, user=None, group: Group 
 
 
 def revoke_document_access(actor, document: Document, *, user=None, group: Group | None = None) -> None:
-    if not _can_manage_access(actor, document):
+    if not can_manage_access(actor, document):
         raise PermissionDenied(_("Only the clerks of the owning agency may share this document."))
     if (user is None) == (group is None):
         raise ValidationError(_("Choose exactly one person or group."))

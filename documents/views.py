@@ -62,7 +62,7 @@ def _visible_document_or_404(user, pk: int) -> Document:
 @login_required
 def document_detail(request, pk: int):
     document = _visible_document_or_404(request.user, pk)
-    can_share = services._can_manage_access(request.user, document)
+    can_share = services.can_manage_access(request.user, document)
     grant_form = GrantForm()
     if request.method == "POST" and can_share:
         grant_form = GrantForm(request.POST)

@@ -13,6 +13,7 @@ from audit.models import AuditEvent
 from documents.models import Confidentiality
 
 from .drafting import Draft, DraftState, StepAction
+from .events import LABELS
 
 TO_REVIEW = "review"
 TO_APPROVE = "approve"
@@ -46,9 +47,7 @@ def drafts_for(user) -> QuerySet[Draft]:
     acted = AuditEvent.objects.filter(
         target_type="workflows.draft", target_id=_pk_text(), actor_id=user.pk
     )
-    delegators = Delegation.objects.active_on(timezone.localdate()).filter(
-        agency_id=user.agency_id, delegate_id=user.pk
-    ).values("delegator_id")
+    delegators = Delegation.objects.delegator_ids(user, timezone.localdate())
     mine = (
         Q(drafter_id=user.pk) | Q(current_holder_id=user.pk) | Q(proposed_signer_id=user.pk)
         | Q(current_holder_id__in=delegators) | Q(Exists(acted))
@@ -88,9 +87,7 @@ def my_drafting_work(user, *, limit: int = 50) -> DraftingWork:
     if not user.is_authenticated or user.agency_id is None:
         return work
     user_roles = _roles(user)
-    delegators = Delegation.objects.active_on(timezone.localdate()).filter(
-        agency_id=user.agency_id, delegate_id=user.pk
-    ).values("delegator_id")
+    delegators = Delegation.objects.delegator_ids(user, timezone.localdate())
     base = Draft.objects.filter(agency_id=user.agency_id).select_related(
         "document_type", "drafter", "current_step", "current_holder"
     ).order_by("-urgency", "updated_at", "id")
@@ -116,8 +113,6 @@ def my_drafting_work(user, *, limit: int = 50) -> DraftingWork:
 
 def draft_history(draft: Draft) -> list[AuditEvent]:
     """The draft's timeline from its audit events, each with a readable `label`."""
-    from .drafting_services import LABELS
-
     events = list(AuditEvent.objects.filter(target_type="workflows.draft", target_id=str(draft.pk))
                   .order_by("seq", "id"))
     for event in events:

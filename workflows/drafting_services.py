@@ -15,7 +15,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts import roles
 from accounts.models import Agency, Unit
@@ -27,27 +26,17 @@ from documents.storage import store_blob
 from documents.uploads import DOCX, PDF, UploadRejected, check_upload
 
 from .drafting import Draft, DraftState, DraftVersion, ReviewChain, ReviewStep, StepAction
+from .events import (  # noqa: E402 - the draft verbs live with the app's other audit verbs
+    DRAFT_APPROVED,
+    DRAFT_CREATED,
+    DRAFT_FORWARDED,
+    DRAFT_ISSUED,
+    DRAFT_RETURNED,
+    DRAFT_SIGNED,
+    DRAFT_SUBMITTED,
+    DRAFT_VERSION_UPLOADED,
+)
 from .services import StaleTransition, TransitionError, acting_prefix
-
-DRAFT_CREATED = "draft.created"
-DRAFT_VERSION_UPLOADED = "draft.version_uploaded"
-DRAFT_SUBMITTED = "draft.submitted"
-DRAFT_APPROVED = "draft.step_approved"
-DRAFT_RETURNED = "draft.returned"
-DRAFT_FORWARDED = "draft.forwarded"
-DRAFT_SIGNED = "draft.signed"
-DRAFT_ISSUED = "draft.issued"
-
-LABELS = {
-    DRAFT_CREATED: gettext_lazy("draft created"),
-    DRAFT_VERSION_UPLOADED: gettext_lazy("new version uploaded"),
-    DRAFT_SUBMITTED: gettext_lazy("submitted for review"),
-    DRAFT_APPROVED: gettext_lazy("step approved"),
-    DRAFT_RETURNED: gettext_lazy("returned with a comment"),
-    DRAFT_FORWARDED: gettext_lazy("forwarded"),
-    DRAFT_SIGNED: gettext_lazy("signed"),
-    DRAFT_ISSUED: gettext_lazy("issued"),
-}
 
 
 @dataclass

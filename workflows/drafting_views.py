@@ -22,6 +22,7 @@ from documents.storage import open_verified
 from . import drafting_selectors as selectors
 from . import drafting_services as services
 from .drafting import DraftState
+from .views import posted_int, posted_person_or_404
 
 
 class DraftForm(forms.Form):
@@ -138,16 +139,14 @@ def draft_version_file(request: HttpRequest, pk: int, number: int) -> FileRespon
                         content_type=version.blob.content_type)
 
 
-def _version(request: HttpRequest) -> int | None:
-    value = request.POST.get("version", "")
-    return int(value) if value.isdigit() else None
+
 
 
 @login_required
 @require_POST
 def draft_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     draft = _draft_or_404(request, pk)
-    user, post, expected = request.user, request.POST, _version(request)
+    user, post, expected = request.user, request.POST, posted_int(request, "version")
     comment = post.get("comment", "")
     calls = {
         "upload": lambda: services.upload_version(user, draft, request.FILES.get("file") or _missing_file(),
@@ -156,10 +155,10 @@ def draft_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         "approve": lambda: services.approve_step(user, draft, comment=comment, expected_version=expected),
         "return": lambda: services.return_draft(
             user, draft, comment=comment, expected_version=expected,
-            to_step_id=int(post["to_step"]) if post.get("to_step", "").isdigit() else None,
+            to_step_id=posted_int(request, "to_step"),
         ),
         "forward": lambda: services.forward(
-            user, draft, get_object_or_404(get_user_model(), pk=post.get("to_user") or 0, agency_id=draft.agency_id),
+            user, draft, posted_person_or_404(request, "to_user", agency_id=draft.agency_id),
             comment=comment, expected_version=expected,
         ),
         "sign-paper": lambda: services.mark_signed_on_paper(user, draft, expected_version=expected),

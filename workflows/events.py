@@ -14,6 +14,16 @@ ASSIGNMENT_COMPLETED = "incoming.assignment_completed"
 ASSIGNMENT_OVERDUE = "incoming.assignment_overdue"
 CASE_COMPLETED = "incoming.completed"
 
+# Outgoing drafts (events target the draft: its page shows them as its timeline).
+DRAFT_CREATED = "draft.created"
+DRAFT_VERSION_UPLOADED = "draft.version_uploaded"
+DRAFT_SUBMITTED = "draft.submitted"
+DRAFT_APPROVED = "draft.step_approved"
+DRAFT_RETURNED = "draft.returned"
+DRAFT_FORWARDED = "draft.forwarded"
+DRAFT_SIGNED = "draft.signed"
+DRAFT_ISSUED = "draft.issued"
+
 from django.utils.translation import gettext_lazy as _  # noqa: E402
 
 LABELS = {
@@ -29,4 +39,12 @@ LABELS = {
     ASSIGNMENT_COMPLETED: _("handling completed"),
     ASSIGNMENT_OVERDUE: _("handling overdue"),
     CASE_COMPLETED: _("document handling completed"),
+    DRAFT_CREATED: _("draft created"),
+    DRAFT_VERSION_UPLOADED: _("new version uploaded"),
+    DRAFT_SUBMITTED: _("submitted for review"),
+    DRAFT_APPROVED: _("step approved"),
+    DRAFT_RETURNED: _("returned with a comment"),
+    DRAFT_FORWARDED: _("forwarded"),
+    DRAFT_SIGNED: _("signed"),
+    DRAFT_ISSUED: _("issued"),
 }

@@ -17,11 +17,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit
+from documents.forms import PeriodForm
 
 from . import reports
 
 PREVIEW_ROWS = 200
-DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 CONTENT_TYPES = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -29,27 +29,12 @@ CONTENT_TYPES = {
 FILE_STEMS = {"tracking": "so-theo-doi-giai-quyet-van-ban-den", "handling": "bao-cao-giai-quyet-van-ban-den"}
 
 
-class PeriodForm(forms.Form):
-    date_from = forms.DateField(
-        label=gettext_lazy("From"), required=False, input_formats=DATE_INPUT_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    date_to = forms.DateField(
-        label=gettext_lazy("To"), required=False, input_formats=DATE_INPUT_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+class ReportPeriodForm(PeriodForm):
     unit = forms.TypedChoiceField(label=gettext_lazy("Unit"), required=False, coerce=int, empty_value=None)
 
     def __init__(self, *args, units: list[Unit], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].choices = [("", _("All units"))] + [(u.pk, u.name) for u in units]
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        if start and end and start > end:
-            raise forms.ValidationError(_("The start date must not be after the end date."))
-        return cleaned
 
 
 def _period(cleaned: dict) -> tuple[date, date]:
@@ -77,14 +62,14 @@ def reports_page(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     units = list(Unit.objects.filter(agency_id=user.agency_id).order_by("name"))
     _unit(user, request.GET.get("unit"))  # another agency's unit: 404 before the form says "invalid choice"
-    form = PeriodForm(request.GET or None, units=units)
+    form = ReportPeriodForm(request.GET or None, units=units)
     cleaned = form.cleaned_data if form.is_bound and form.is_valid() else {}
     if form.is_bound and not form.is_valid():
         return render(request, "workflows/reports.html", {"form": form}, status=400)
     date_from, date_to = _period(cleaned)
     unit = cleaned.get("unit")
     if not form.is_bound:
-        form = PeriodForm(units=units, initial={"date_from": date_from, "date_to": date_to})
+        form = ReportPeriodForm(units=units, initial={"date_from": date_from, "date_to": date_to})
     report = reports.handling_report(user, date_from, date_to)
     cases = reports.tracked_cases(user, date_from, date_to, unit)
     total = cases.count()
@@ -119,7 +104,7 @@ def report_print(request: HttpRequest, report: str, fmt: str) -> HttpResponse:
     if report not in FILE_STEMS or fmt not in CONTENT_TYPES:
         raise Http404
     unit = _unit(user, request.GET.get("unit"))
-    form = PeriodForm(request.GET, units=[unit] if unit else [])
+    form = ReportPeriodForm(request.GET, units=[unit] if unit else [])
     if not form.is_valid():
         errors = "; ".join(e for messages in form.errors.values() for e in messages)
         return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")

@@ -34,6 +34,7 @@ from documents.printouts import (
     _numbered_canvas,
     format_date,
     format_number,
+    set_landscape_print,
 )
 from documents.selectors import visible_documents
 
@@ -353,13 +354,7 @@ def _xlsx(agency, title: str, date_from: date, date_to: date, spec, rows: list[l
             cell.border = box
             if isinstance(value, date):
                 cell.number_format = "DD/MM/YYYY"
-    ws.print_title_rows = f"{head_row}:{head_row + 1}"
-    ws.freeze_panes = ws.cell(row=head_row + 2, column=1)
-    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    set_landscape_print(ws, head_row)
     ws.oddFooter.center.text = "Trang &P/&N"
     wb.properties.title = title
     wb.properties.creator = "E-office"

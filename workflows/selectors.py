@@ -63,11 +63,7 @@ class IncomingWork:
 def _delegators(user, today: date) -> list[int]:
     """Ids of the people `user` may act for today, read once: a literal id list lets PostgreSQL use the
     indexes, where `x = me OR x IN (subquery)` made it scan every case (bench/README.md, workflows)."""
-    return list(
-        Delegation.objects.active_on(today)
-        .filter(delegate_id=user.pk, agency_id=user.agency_id)
-        .values_list("delegator_id", flat=True)
-    )
+    return list(Delegation.objects.delegator_ids(user, today))
 
 
 def _counts(queryset: QuerySet, due_field: str | None, today: date) -> KindCount:

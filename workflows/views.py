@@ -120,9 +120,19 @@ def _done(request: HttpRequest, case_pk: int, call, success: str) -> HttpRespons
     return redirect("workflows:case", pk=case_pk)
 
 
-def _version(request: HttpRequest) -> int | None:
-    value = request.POST.get("version", "")
+def posted_int(request: HttpRequest, name: str) -> int | None:
+    """A posted id or version, or None: a non-number must give a clear refusal, not a 500."""
+    value = request.POST.get(name, "").strip()
     return int(value) if value.isdigit() else None
+
+
+def posted_person_or_404(request: HttpRequest, name: str, **filters):
+    """The person whose id was posted under `name` (404 when missing, unknown or not a number)."""
+    return get_object_or_404(get_user_model(), pk=posted_int(request, name) or 0, **filters)
+
+
+def _version(request: HttpRequest) -> int | None:
+    return posted_int(request, "version")
 
 
 def _date(request: HttpRequest, name: str) -> date:
@@ -151,7 +161,7 @@ def case_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     case = _case_or_404(request, pk)
     user, version = request.user, _version(request)
     if step == "present":
-        leader = get_object_or_404(get_user_model(), pk=request.POST.get("leader") or 0)
+        leader = posted_person_or_404(request, "leader")
         return _done(request, pk, lambda: services.present(user, case, leader, expected_version=version),
                      _("Presented to the leader."))
     if step == "return":
@@ -176,7 +186,7 @@ def assignment_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     user, version, post = request.user, _version(request), request.POST
     case_pk = assignment.case_id
     if step == "assign":
-        assignee = get_object_or_404(get_user_model(), pk=post.get("assignee") or 0)
+        assignee = posted_person_or_404(request, "assignee")
         return _done(request, case_pk, lambda: services.assign_within_unit(
             user, assignment, assignee, deadline=_date(request, "deadline"), note=post.get("note", ""),
             expected_version=version), _("Assigned."))
@@ -189,9 +199,8 @@ def assignment_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             user, assignment, new_deadline=_date(request, "new_deadline"), reason=post.get("reason", ""),
             expected_version=version), _("The extension was requested."))
     if step == "complete":
-        reply = post.get("reply_document", "")
         return _done(request, case_pk, lambda: services.complete_assignment(
-            user, assignment, outcome=post.get("outcome", ""), reply_document_id=int(reply) if reply.isdigit() else None,
+            user, assignment, outcome=post.get("outcome", ""), reply_document_id=posted_int(request, "reply_document"),
             expected_version=version), _("Handling completed."))
     return HttpResponse(status=404)
 

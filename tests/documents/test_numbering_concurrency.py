@@ -3,61 +3,26 @@ audit chain stays intact, and numbering restarts at 01 on 1 January in Vietnam's
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime
-from importlib import import_module
 from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import chain_key, verify_all
 from documents import events, services
 from documents.models import Confidentiality, Document, DocumentFile, FileBlob, Register, RegisterKind
+from tests.concurrency import run_at_once
 from tests.factories import AgencyFactory, clerk, doc_type, make_pdf
 
 THREADS = 50
 
 
-@pytest.fixture
-def document_types() -> None:
-    """Transactional tests start from a flushed database when another one ran before: reload the types.
-    (serialized_rollback cannot be used here: rows that post_migrate re-creates collide with the snapshot.)"""
-    from django.apps import apps
-
-    load_types = import_module("documents.migrations.0002_load_document_types").load_types
-    load_types(apps, None)
-
-
 def run_in_threads(jobs: list) -> list:
-    """Start every job at once (a barrier), each in its own thread with its own connection."""
-    barrier = threading.Barrier(len(jobs))
-    lock = threading.Lock()
-    results: list = []
-    errors: list[BaseException] = []
-
-    def run(job) -> None:
-        try:
-            barrier.wait(timeout=60)
-            value = job()
-            with lock:
-                results.append(value)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not [t for t in threads if t.is_alive()], "a registration hung (deadlock?)"
+    results, errors = run_at_once(jobs)
     assert errors == [], errors[:3]
     return results
 
@@ -101,7 +66,7 @@ def assert_chain_intact(agency) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_outgoing_numbers_are_gapless_and_unique(require_postgres, document_types):
+def test_concurrent_outgoing_numbers_are_gapless_and_unique(require_postgres, reference_data):
     agency = AgencyFactory()
     clerks = [clerk(agency) for _ in range(5)]
     results = run_in_threads([outgoing_job(clerks[i % 5].pk) for i in range(THREADS)])
@@ -116,7 +81,7 @@ def test_concurrent_outgoing_numbers_are_gapless_and_unique(require_postgres, do
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_incoming_arrival_numbers_are_gapless_and_unique(require_postgres, document_types):
+def test_concurrent_incoming_arrival_numbers_are_gapless_and_unique(require_postgres, reference_data):
     agency = AgencyFactory()
     clerks = [clerk(agency) for _ in range(5)]
     results = run_in_threads([incoming_job(clerks[i % 5].pk, i) for i in range(THREADS)])
@@ -128,7 +93,7 @@ def test_concurrent_incoming_arrival_numbers_are_gapless_and_unique(require_post
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_mixed_series_and_agencies_in_parallel(require_postgres, document_types):
+def test_mixed_series_and_agencies_in_parallel(require_postgres, reference_data):
     agency, other = AgencyFactory(), AgencyFactory()
     user, other_user = clerk(agency), clerk(other)
     same_pdf = make_pdf(pages=1, text="Cùng một tệp đính kèm")

@@ -3,16 +3,14 @@ nothing (PostgreSQL, real threads and connections)."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 
 from accounts import roles
 from accounts.models import Delegation, User
 from audit.models import AuditEvent
 from audit.services import verify_all
+from tests.concurrency import run_at_once
 from workflows import events, services
 from workflows.models import Assignment, AssignmentState, CaseState, IncomingCase
 from workflows.services import TargetInput, TransitionError
@@ -20,33 +18,6 @@ from workflows.services import TargetInput, TransitionError
 from .helpers import in_days, incoming, office
 
 THREADS = 8
-
-
-def run_at_once(jobs: list) -> tuple[list, list[BaseException]]:
-    barrier = threading.Barrier(len(jobs))
-    lock = threading.Lock()
-    results: list = []
-    errors: list[BaseException] = []
-
-    def run(job) -> None:
-        try:
-            barrier.wait(timeout=60)
-            value = job()
-            with lock:
-                results.append(value)
-        except BaseException as exc:  # noqa: BLE001 - sorted by the assertions
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not [t for t in threads if t.is_alive()], "a transition hung (deadlock?)"
-    return results, errors
 
 
 @pytest.mark.postgres

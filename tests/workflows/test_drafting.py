@@ -18,6 +18,7 @@ from tests.factories import doc_type, make_pdf
 from tests.workflows.helpers import fresh, office
 from workflows import drafting_selectors as selectors
 from workflows import drafting_services as ds
+from workflows import events as wf_events
 from workflows.models import Draft, DraftState, StepAction
 from workflows.services import StaleTransition, TransitionError
 
@@ -83,8 +84,8 @@ def test_full_path_to_issued_document_with_next_number_and_events():
     assert document.files.count() == 1
     assert list(document.recipients.values_list("name", flat=True)) == ["Như trên"]
     assert draft_verbs(draft) == [
-        ds.DRAFT_CREATED, ds.DRAFT_VERSION_UPLOADED, ds.DRAFT_SUBMITTED, ds.DRAFT_APPROVED, ds.DRAFT_APPROVED,
-        ds.DRAFT_SIGNED, ds.DRAFT_ISSUED,
+        wf_events.DRAFT_CREATED, wf_events.DRAFT_VERSION_UPLOADED, wf_events.DRAFT_SUBMITTED, wf_events.DRAFT_APPROVED, wf_events.DRAFT_APPROVED,
+        wf_events.DRAFT_SIGNED, wf_events.DRAFT_ISSUED,
     ]
     assert AuditEvent.objects.filter(target_type="documents.document", target_id=str(document.pk),
                                      verb=DOCUMENT_REGISTERED_OUTGOING, actor_id=o.clerk.pk).count() == 1
@@ -110,7 +111,7 @@ def test_versions_are_kept_and_leaders_may_upload_directly():
     assert [(v.number, v.uploaded_by_id) for v in versions] == [(1, o.handler.pk), (2, o.handler.pk),
                                                                 (3, o.unit_leader.pk)]
     assert len({v.blob_id for v in versions}) == 3
-    assert draft_verbs(draft).count(ds.DRAFT_VERSION_UPLOADED) == 3
+    assert draft_verbs(draft).count(wf_events.DRAFT_VERSION_UPLOADED) == 3
     with pytest.raises(ValidationError):
         ds.upload_version(o.unit_leader, draft, SimpleUploadedFile("x.png", b"\x89PNG\r\n\x1a\nrest"))
 
@@ -138,7 +139,7 @@ def test_refusals_wrong_person_other_agency_wrong_state_stale():
         ds.submit(o.handler, draft)
     draft.refresh_from_db()
     assert draft.state == DraftState.IN_REVIEW and draft.current_holder == o.unit_leader
-    assert draft_verbs(draft)[-1] == ds.DRAFT_SUBMITTED
+    assert draft_verbs(draft)[-1] == wf_events.DRAFT_SUBMITTED
 
 
 def test_submit_without_file_is_refused():
@@ -158,7 +159,7 @@ def test_return_with_comment_to_drafter_then_resubmit():
     assert draft.state == DraftState.DRAFTING and draft.current_step is None and draft.last_comment == "Sai thể thức"
     work = selectors.my_drafting_work(o.handler)
     assert [d.pk for d in work.items[selectors.RETURNED]] == [draft.pk]
-    event = AuditEvent.objects.get(target_type="workflows.draft", target_id=str(draft.pk), verb=ds.DRAFT_RETURNED)
+    event = AuditEvent.objects.get(target_type="workflows.draft", target_id=str(draft.pk), verb=wf_events.DRAFT_RETURNED)
     assert event.data["comment"] == "Sai thể thức" and event.actor_id == o.clerk.pk
     ds.upload_version(o.handler, draft, pdf_upload("v2.pdf", "Sửa"))
     draft = ds.submit(o.handler, draft)
@@ -190,7 +191,7 @@ def test_forward_to_another_holder_of_the_same_role():
         ds.mark_signed_on_paper(o.leader, draft)
     draft = ds.mark_signed_on_paper(o.deputy, draft)
     assert draft.signed_by == o.deputy and draft.signing_authority_prefix == ""
-    assert ds.DRAFT_FORWARDED in draft_verbs(draft)
+    assert wf_events.DRAFT_FORWARDED in draft_verbs(draft)
 
 
 def test_signing_by_delegation_records_prefix_and_only_while_valid():
@@ -206,7 +207,7 @@ def test_signing_by_delegation_records_prefix_and_only_while_valid():
     assert [d.pk for d in selectors.my_drafting_work(o.deputy).items[selectors.TO_SIGN]] == [draft.pk]
     draft = ds.mark_signed_on_paper(fresh(o.deputy), draft)
     assert (draft.signed_by, draft.signed_on_behalf_of, draft.signing_authority_prefix) == (o.deputy, o.leader, "KT.")
-    event = AuditEvent.objects.get(target_type="workflows.draft", target_id=str(draft.pk), verb=ds.DRAFT_SIGNED)
+    event = AuditEvent.objects.get(target_type="workflows.draft", target_id=str(draft.pk), verb=wf_events.DRAFT_SIGNED)
     assert event.data["authority_prefix"] == "KT." and event.data["method"] == "paper"
     document = ds.issue_draft(o.clerk, draft, pdf_upload("final.pdf"))
     assert document.authority_prefix == "KT." and document.signer_name == str(o.deputy)
@@ -345,5 +346,5 @@ def test_a_delegate_approves_a_review_step_and_the_prefix_is_recorded():
                               valid_from=timezone.localdate())
     draft = ds.approve_step(fresh(o.colleague), draft)
     assert draft.current_holder == o.clerk
-    event = AuditEvent.objects.get(target_type="workflows.draft", target_id=str(draft.pk), verb=ds.DRAFT_APPROVED)
+    event = AuditEvent.objects.get(target_type="workflows.draft", target_id=str(draft.pk), verb=wf_events.DRAFT_APPROVED)
     assert event.actor_id == o.colleague.pk and event.data["authority_prefix"] == "TL."

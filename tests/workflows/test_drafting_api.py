@@ -10,6 +10,7 @@ from audit.models import AuditEvent
 from documents.models import Document
 from tests.factories import doc_type
 from workflows import drafting_services as ds
+from workflows import events as wf_events
 from workflows.models import DraftState
 
 from .helpers import fresh, office
@@ -63,7 +64,7 @@ def test_outgoing_flow_over_the_api():
     document = Document.objects.get(pk=issued.json()["issued_document"])
     assert document.subject == "Về việc góp ý dự thảo" and document.urgency == 2
     assert AuditEvent.objects.filter(target_type="workflows.draft", target_id=str(pk),
-                                     verb=ds.DRAFT_ISSUED).count() == 1
+                                     verb=wf_events.DRAFT_ISSUED).count() == 1
 
 
 def test_api_refusals():

@@ -9,13 +9,14 @@ from accounts import roles
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import verify_all
+from tests.concurrency import run_at_once
 from tests.factories import make_user
 from workflows import drafting_services as ds
+from workflows import events as wf_events
 from workflows.models import Draft, DraftState
 from workflows.services import StaleTransition
 
 from .helpers import office
-from .test_concurrency import run_at_once
 from .test_drafting import new_draft
 
 THREADS = 6
@@ -43,6 +44,6 @@ def test_concurrent_approvals_of_the_same_step_exactly_one_wins(require_postgres
     draft.refresh_from_db()
     assert draft.state == DraftState.IN_REVIEW and draft.current_step.order == 2 and draft.version == seen + 1
     approvals = AuditEvent.objects.filter(target_type="workflows.draft", target_id=str(draft.pk),
-                                          verb=ds.DRAFT_APPROVED)
+                                          verb=wf_events.DRAFT_APPROVED)
     assert approvals.count() == 1
     assert verify_all() == []

@@ -10,6 +10,7 @@ from audit.models import AuditEvent
 from documents.models import Direction, Document
 from tests.factories import doc_type
 from workflows import drafting_services as ds
+from workflows import events as wf_events
 from workflows.models import Draft, DraftState
 
 from .helpers import office
@@ -86,5 +87,5 @@ def test_others_get_404_and_refusals_change_nothing():
     fresh = Draft.objects.get(pk=draft.pk)
     assert (fresh.state, fresh.version) == (draft.state, draft.version)
     assert not AuditEvent.objects.filter(target_type="workflows.draft", target_id=str(draft.pk),
-                                         verb=ds.DRAFT_APPROVED).exists()
+                                         verb=wf_events.DRAFT_APPROVED).exists()
     assert browser(o.unit_leader).post(f"/work/drafts/{draft.pk}/nonsense/").status_code == 404

@@ -95,3 +95,17 @@ def test_not_yours_is_403_and_not_visible_is_404():
     assert case.state == CaseState.PRESENTED
     assert Client().get("/work/").status_code == 302
     assert not Assignment.objects.exists()
+
+
+@pytest.mark.parametrize("leader", ["abc", "", "99999999"])
+def test_a_malformed_or_unknown_person_is_404_and_changes_nothing(leader):
+    o = office()
+    document = incoming(o)
+    clerk = browser(o.clerk)
+    clerk.post(f"/work/incoming/open/{document.pk}/")
+    case = IncomingCase.objects.get(document=document)
+    events_before = AuditEvent.objects.count()
+    response = clerk.post(f"/work/incoming/{case.pk}/present/", {"leader": leader, "version": "x"})
+    assert response.status_code == 404
+    case.refresh_from_db()
+    assert case.state == CaseState.REGISTERED and AuditEvent.objects.count() == events_before
