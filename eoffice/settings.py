@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "accounts",
     "documents",
     "workflows",
+    "signatures",
 ]
 
 MIDDLEWARE = [
