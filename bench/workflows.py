@@ -140,12 +140,66 @@ def fill_workflows(total: int, rng: random.Random) -> None:
           f"in {time.perf_counter() - started:.0f} s.")
 
 
+TOTAL_DRAFTS = 30_000
+
+
+def fill_drafts(total: int, rng: random.Random) -> None:
+    """Drafts at every stage of the agencies' default chains (bulk rows, no files or audit events):
+    15 % drafting, 55 % in review (spread over the chain's steps), 20 % ready to sign, 10 % signed."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from accounts import roles
+    from accounts.models import Agency, User
+    from documents.models import DocumentType
+    from workflows.drafting import Draft, DraftState, ReviewStep, StepAction
+    from workflows.drafting_services import ensure_default_chain
+
+    started = time.perf_counter()
+    now = timezone.now()
+    type_ids = list(DocumentType.objects.values_list("pk", flat=True))
+    staff: dict[int, list[tuple[int, int]]] = {}
+    for pk, agency_id, unit_id in User.objects.filter(
+        is_active=True, groups__name=roles.STAFF, unit__isnull=False
+    ).values_list("pk", "agency_id", "unit_id"):
+        staff.setdefault(agency_id, []).append((pk, unit_id))
+    rows = []
+    with transaction.atomic():
+        agencies = [agency for agency in Agency.objects.filter(pk__in=staff) if staff.get(agency.pk)]
+        steps = {agency.pk: list(ReviewStep.objects.filter(chain=ensure_default_chain(agency)).order_by("order"))
+                 for agency in agencies}
+        chains = {agency_id: agency_steps[0].chain_id for agency_id, agency_steps in steps.items()}
+        for i in range(total):
+            agency = rng.choice(agencies)
+            drafter, unit_id = rng.choice(staff[agency.pk])
+            draw = rng.random()
+            agency_steps = steps[agency.pk]
+            row = {"agency_id": agency.pk, "drafting_unit_id": unit_id, "drafter_id": drafter,
+                   "document_type_id": rng.choice(type_ids), "subject": f"Dự thảo văn bản số {i} về việc triển khai",
+                   "urgency": 1 if rng.random() < 0.1 else 0, "chain_id": chains[agency.pk],
+                   "recipients": [], "created_at": now, "updated_at": now - timedelta(minutes=rng.randint(0, 90_000))}
+            if draw < 0.15:
+                row["state"] = DraftState.DRAFTING
+            elif draw < 0.70:
+                step = rng.choice([s for s in agency_steps if s.action != StepAction.SIGN])
+                row.update(state=DraftState.IN_REVIEW, current_step_id=step.pk)
+            elif draw < 0.90:
+                row.update(state=DraftState.READY_TO_SIGN, current_step_id=agency_steps[-1].pk)
+            else:
+                row.update(state=DraftState.SIGNED, signed_at=now)
+            rows.append(row)
+        registry.copy_rows(Draft, rows)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE workflows_draft")
+    print(f"Filled {len(rows):,} drafts in {time.perf_counter() - started:.0f} s.")
+
+
 def clear_workflows() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE workflows_notice, workflows_extensionrequest, workflows_assignment, "
-                       "workflows_incomingcase")
+                       "workflows_incomingcase, workflows_draftversion, workflows_draft")
 
 
 def pick_people():
@@ -165,13 +219,16 @@ def pick_people():
                        User.objects.filter(unit_id=unit, groups__name=roles.UNIT_LEADER).order_by("pk")[:1])
     staff_id = (Assignment.objects.filter(state=AssignmentState.HANDLING, assignee__groups__name=roles.STAFF)
                 .values("assignee_id").annotate(n=Count("id")).order_by("-n")[0]["assignee_id"])
+    clerk = (User.objects.filter(agency_id=User.objects.get(pk=leader_id).agency_id, groups__name=roles.CLERK)
+             .order_by("pk").first())
     return [("agency leader", User.objects.get(pk=leader_id)), ("unit leader", unit_leader),
-            ("staff", User.objects.get(pk=staff_id))]
+            ("staff", User.objects.get(pk=staff_id)), ("clerk", clerk)]
 
 
 def measure_my_work(timer, people) -> None:
     from django.test import Client
 
+    from workflows.drafting_selectors import my_drafting_work
     from workflows.selectors import my_incoming_work
 
     print(f"\n  {'':<46} {'median':>8} {'p95':>8} {'queries':>8} {'slowest q':>10}   (ms)")
@@ -179,7 +236,10 @@ def measure_my_work(timer, people) -> None:
         work = my_incoming_work(user)
         counts = {kind: c.total for kind, c in work.counts.items() if c.total}
         print(f"{role} {user.username} ({user.agency.name}): {counts}")
+        drafts = {kind: n for kind, n in my_drafting_work(user).counts.items() if n}
+        print(f"  drafts waiting: {drafts}")
         timer.measure(f"{role}: my_incoming_work", lambda user=user: my_incoming_work(user))
+        timer.measure(f"{role}: my_drafting_work", lambda user=user: my_drafting_work(user))
         client = Client()
         client.force_login(user)
 
@@ -298,8 +358,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    # Only the incoming-workflow tables: later workflow migrations may still be in the making.
-    call_command("migrate", "workflows", "0001_initial", verbosity=0)
+    call_command("migrate", verbosity=0)
     if not registry.is_filled(200_000):
         print("Registry bench data missing: run bench/registry.py first (it fills the database).")
         sys.exit(1)
@@ -312,6 +371,10 @@ def main() -> None:
         fill_workflows(args.cases, random.Random(2020))
     else:
         print(f"Workflow bench data present ({IncomingCase.objects.count():,} cases; --refill to rebuild).")
+    from workflows.drafting import Draft
+
+    if Draft.objects.count() < TOTAL_DRAFTS * 0.9:
+        fill_drafts(TOTAL_DRAFTS, random.Random(2021))
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         server = cursor.fetchone()[0]

@@ -260,3 +260,24 @@ class DocumentGroupObjectPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         indexes = [models.Index(fields=["group", "permission", "content_object"], name="doc_gperm_group_idx")]
+
+
+class DocumentOpening(models.Model):
+    """Who opened a document and when: the "opened" entries of its timeline.
+
+    A read log, not an audit event: opening changes nothing, and a row per person (first and last time,
+    how often) keeps the hash-chained audit trail free of page views."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="openings")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    first_opened_at = models.DateTimeField(_("first opened at"))
+    last_opened_at = models.DateTimeField(_("last opened at"))
+    times = models.PositiveIntegerField(_("times opened"), default=1)
+
+    class Meta:
+        verbose_name = _("document opening")
+        verbose_name_plural = _("document openings")
+        constraints = [models.UniqueConstraint(fields=["document", "user"], name="doc_opening_once_per_person")]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} {self.user_id}"

@@ -3,11 +3,14 @@ the API, exports and register printouts all start from it, so one rule decides w
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Q, QuerySet
+from django.utils import formats, timezone
+from django.utils.translation import gettext, ngettext
 
 from . import lookups  # noqa: F401 - registers the any_of lookup
 from .models import (
@@ -146,3 +149,47 @@ def find_duplicates(
         return Document.objects.none()
     return Document.objects.filter(match, agency_id=agency_id).order_by("-created_at")
 
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    who: str
+    what: str
+    detail: str = ""
+
+
+def document_timeline(document: Document) -> list[TimelineEntry]:
+    """The processing history of a document, oldest first: every audited change (registered, directed,
+    assigned, commented, forwarded, signed ...) and each person's first opening, with how often they
+    opened it since. Two queries."""
+    from audit.models import AuditEvent
+    from audit.templatetags.audit_tags import verb_label
+
+    entries = [
+        TimelineEntry(at=event.created_at, who=event.actor_name, what=verb_label(event.verb),
+                      detail=_event_detail(event.data))
+        for event in AuditEvent.objects.filter(target_type="documents.document", target_id=str(document.pk))
+    ]
+    for opening in document.openings.select_related("user"):
+        detail = ngettext("opened %(times)d time, last on %(last)s", "opened %(times)d times, last on %(last)s",
+                          opening.times) % {
+            "times": opening.times, "last": formats.date_format(timezone.localtime(opening.last_opened_at),
+                                                                "SHORT_DATETIME_FORMAT")}
+        entries.append(TimelineEntry(at=opening.first_opened_at, who=str(opening.user), what=gettext("Opened"),
+                                     detail=detail))
+    entries.sort(key=lambda entry: entry.at)
+    return entries
+
+
+def _event_detail(data: dict) -> str:
+    """What an event says beyond its verb: the authority prefix, to whom, and its free text."""
+    parts = [str(data["authority_prefix"])] if data.get("authority_prefix") else []
+    for key in ("leader", "assignee", "to"):
+        if data.get(key):
+            parts.append(f"→ {data[key]}")
+    for key in ("instruction", "comment", "reason", "note", "outcome", "name"):
+        if data.get(key):
+            parts.append(str(data[key]))
+            break
+    return " ".join(parts)

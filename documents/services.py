@@ -9,6 +9,7 @@ from datetime import date
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
@@ -22,6 +23,7 @@ from .models import (
     Direction,
     Document,
     DocumentFile,
+    DocumentOpening,
     DocumentRecipient,
     DocumentType,
     FileBlob,
@@ -453,4 +455,22 @@ def record_register_printed(actor, register: Register, *, fmt: str, date_from, d
         record_event(
             actor=actor, verb=events.REGISTER_PRINTED, target=register, agency_id=register.agency_id,
             data={"format": fmt, "from": date_from, "to": date_to, "rows": rows},
+        )
+
+
+def record_opening(user, document: Document) -> None:
+    """Note that `user` opened `document` (first time, last time, how often) for its timeline.
+
+    Not an audit event: reading changes nothing, and the hash-chained trail stays about changes. Two
+    first openings at the same moment are harmless: one insert wins, the other is ignored."""
+    if not user.is_authenticated:
+        return
+    now = timezone.now()
+    seen = DocumentOpening.objects.filter(document=document, user=user).update(
+        last_opened_at=now, times=F("times") + 1
+    )
+    if not seen:
+        DocumentOpening.objects.bulk_create(
+            [DocumentOpening(document=document, user=user, first_opened_at=now, last_opened_at=now)],
+            ignore_conflicts=True,
         )

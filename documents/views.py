@@ -15,13 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods
 
-from audit.models import AuditEvent
-
 from . import services
 from .forms import DocumentFilterForm, GrantForm, IncomingForm, OutgoingForm
 from .models import Confidentiality, Document
 from .selectors import document_list as select_documents
-from .selectors import visible_documents
+from .selectors import document_timeline, visible_documents
 from .storage import IntegrityFailure, open_verified
 from .uploads import UploadRejected
 
@@ -74,9 +72,9 @@ def document_detail(request, pk: int):
                 services.grant_document_access(request.user, document, user=person)
                 messages.success(request, _("%(person)s can now see this document.") % {"person": person})
                 return redirect("documents:detail", pk=document.pk)
-    history = AuditEvent.objects.filter(target_type="documents.document", target_id=str(document.pk)).order_by(
-        "created_at", "seq"
-    )
+    if request.method == "GET":
+        services.record_opening(request.user, document)
+    history = document_timeline(document)
     grantees = []
     if can_share:
         grantees = list(document.documentuserobjectpermission_set.select_related("user").values_list("user__username", flat=True))

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -253,4 +255,24 @@ class MyIncomingWorkView(JSONOnlyMixin, APIView):
                 ]
                 for kind, items in work.items.items()
             },
+        })
+
+
+class OversightView(JSONOnlyMixin, APIView):
+    """A leader's view of open handling: per unit for an agency leader, per handler for a unit leader.
+    Other people get 403."""
+
+    permission_classes = [ActionPermissions]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        result = selectors.oversight(request.user)
+        if result is None:
+            raise PermissionDenied(_("Only agency and unit leaders oversee handling."))
+        total = result.total
+        return Response({
+            "scope": result.scope,
+            "name": result.name,
+            "rows": [vars(row) | {"open": row.open} for row in result.rows],
+            "total": {key: value for key, value in vars(total).items() if key != "label"} | {"open": total.open},
         })

@@ -12,6 +12,7 @@ router.register("extension-requests", api.ExtensionRequestViewSet, basename="ext
 
 urlpatterns = [
     path("my-work/incoming/", api.MyIncomingWorkView.as_view(), name="my-incoming-work"),
+    path("my-work/oversight/", api.OversightView.as_view(), name="my-oversight"),
     *router.urls,
 ]
 

@@ -15,3 +15,6 @@ class WorkflowsConfig(AppConfig):
         user_model = get_user_model()
         pre_save.connect(signals.remember_previous_unit, sender=user_model, dispatch_uid="workflows.previous_unit")
         post_save.connect(signals.sync_unit_groups_of_person, sender=user_model, dispatch_uid="workflows.unit_groups")
+        from accounts.models import Agency
+
+        post_save.connect(signals.seed_default_chain, sender=Agency, dispatch_uid="workflows.default_chain")

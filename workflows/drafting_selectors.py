@@ -89,7 +89,7 @@ def my_drafting_work(user, *, limit: int = 50) -> DraftingWork:
     user_roles = _roles(user)
     delegators = Delegation.objects.delegator_ids(user, timezone.localdate())
     base = Draft.objects.filter(agency_id=user.agency_id).select_related(
-        "document_type", "drafter", "current_step", "current_holder"
+        "document_type", "drafter", "current_step", "current_holder", "drafting_unit"
     ).order_by("-urgency", "updated_at", "id")
     holding = base.filter(state__in=(DraftState.IN_REVIEW, DraftState.READY_TO_SIGN)).filter(
         Q(current_holder_id=user.pk) | Q(current_holder_id__in=delegators) | _role_scope(user, user_roles)

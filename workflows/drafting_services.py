@@ -31,6 +31,7 @@ from .events import (  # noqa: E402 - the draft verbs live with the app's other 
     DRAFT_CREATED,
     DRAFT_FORWARDED,
     DRAFT_ISSUED,
+    DRAFT_REAPPROVAL,
     DRAFT_RETURNED,
     DRAFT_SIGNED,
     DRAFT_SUBMITTED,
@@ -163,6 +164,12 @@ def step_authority(actor, draft: Draft) -> str | None:
 def _enter_step(draft: Draft, step: ReviewStep | None) -> None:
     draft.current_step = step
     draft.current_holder = _step_holder(draft, step)
+    if step is not None and draft.current_holder is None and not _role_holders(draft, step.role).exists():
+        # Nobody could ever act: refuse now (the transaction rolls back) instead of leaving the draft stuck.
+        raise ValidationError(_(
+            "Step %(order)d of the review chain (%(action)s) needs a person with the role \"%(role)s\" "
+            "in scope, and there is none. Ask the administrator to fix the chain or the roles."
+        ) % {"order": step.order, "action": step.get_action_display(), "role": step.get_role_display()})
     if step is None or step.action == StepAction.SIGN:
         draft.state = DraftState.READY_TO_SIGN
     else:
@@ -283,7 +290,27 @@ def upload_version(actor, draft: Draft, upload, *, note: str = "", expected_vers
         _bump(draft)
         _event(actor, DRAFT_VERSION_UPLOADED, draft, {"number": version.number, "sha256": version.blob_id,
                                                       "note": version.note})
+        _send_back_for_reapproval(actor, draft)
     return version
+
+
+def _send_back_for_reapproval(actor, draft: Draft) -> None:
+    """Decree 30 Art. 11: a draft whose content changes after it was approved goes back to the approver.
+    A leader editing at their own review, approval or signing step approves their own change; a change
+    made at a later, non-content step (the clerk's format check) sends the draft back to the nearest
+    earlier content step (approval, else review)."""
+    step = draft.current_step
+    if draft.state != DraftState.IN_REVIEW or step is None or step.action != StepAction.FORMAT_CHECK:
+        return
+    earlier = [s for s in _steps(draft) if s.order < step.order and s.action in (StepAction.APPROVE, StepAction.REVIEW)]
+    if not earlier:
+        return
+    approvals = [s for s in earlier if s.action == StepAction.APPROVE] or earlier
+    target = approvals[-1]
+    _enter_step(draft, target)
+    _bump(draft, "current_step", "current_holder", "state")
+    _event(actor, DRAFT_REAPPROVAL, draft, {"from_step_id": step.pk, "to_step_id": target.pk})
+    _notify_holders(draft)
 
 
 def submit(actor, draft: Draft, *, expected_version: int | None = None) -> Draft:

@@ -56,19 +56,26 @@ class DraftForm(forms.Form):
         )
 
 
+DRAFT_WORK_LABELS = {
+    selectors.TO_SIGN: gettext_lazy("To sign"),
+    selectors.TO_APPROVE: gettext_lazy("To approve"),
+    selectors.TO_REVIEW: gettext_lazy("To review"),
+    selectors.TO_CHECK: gettext_lazy("To check the format"),
+    selectors.TO_ISSUE: gettext_lazy("To issue"),
+    selectors.RETURNED: gettext_lazy("Returned to me"),
+}
+
+
+def drafting_sections(user) -> list[tuple[str, str, int, list]]:
+    """(kind, label, count, drafts) for each kind of drafting work waiting for `user`."""
+    work = selectors.my_drafting_work(user)
+    return [(kind, DRAFT_WORK_LABELS[kind], work.counts[kind], work.items[kind]) for kind in selectors.KINDS
+            if work.counts.get(kind)]
+
+
 @login_required
 def draft_list(request: HttpRequest) -> HttpResponse:
-    work = selectors.my_drafting_work(request.user)
-    labels = {
-        selectors.TO_SIGN: gettext_lazy("To sign"),
-        selectors.TO_APPROVE: gettext_lazy("To approve"),
-        selectors.TO_REVIEW: gettext_lazy("To review"),
-        selectors.TO_CHECK: gettext_lazy("To check the format"),
-        selectors.TO_ISSUE: gettext_lazy("To issue"),
-        selectors.RETURNED: gettext_lazy("Returned to me"),
-    }
-    sections = [(kind, labels[kind], work.counts[kind], work.items[kind]) for kind in selectors.KINDS
-                if work.counts.get(kind)]
+    sections = drafting_sections(request.user)
     drafts = selectors.drafts_for(request.user).order_by("-urgency", "-updated_at", "-id")[:100]
     return render(request, "workflows/draft_list.html", {"sections": sections, "drafts": drafts})
 

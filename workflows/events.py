@@ -23,6 +23,7 @@ DRAFT_RETURNED = "draft.returned"
 DRAFT_FORWARDED = "draft.forwarded"
 DRAFT_SIGNED = "draft.signed"
 DRAFT_ISSUED = "draft.issued"
+DRAFT_REAPPROVAL = "draft.sent_for_reapproval"
 
 from django.utils.translation import gettext_lazy as _  # noqa: E402
 
@@ -47,4 +48,5 @@ LABELS = {
     DRAFT_FORWARDED: _("forwarded"),
     DRAFT_SIGNED: _("signed"),
     DRAFT_ISSUED: _("issued"),
+    DRAFT_REAPPROVAL: _("changed after approval: sent back for re-approval"),
 }

@@ -7,14 +7,25 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import roles
 from accounts.models import Delegation
 from documents.models import Direction, Document
 from documents.selectors import visible_documents
 
-from .models import Assignment, AssignmentState, CaseState, ExtensionRequest, ExtensionState, IncomingCase
+from .models import (
+    OPEN_ASSIGNMENT_STATES,
+    Assignment,
+    AssignmentState,
+    CaseState,
+    ExtensionRequest,
+    ExtensionState,
+    IncomingCase,
+    TargetRole,
+)
 
 DUE_SOON_DAYS = 2
 
@@ -189,3 +200,77 @@ def unread_notices(user):
     from .models import Notice
 
     return Notice.objects.filter(user_id=user.pk, read_at__isnull=True).select_related("document")
+
+
+@dataclass
+class OversightRow:
+    """Open handling of one unit (agency view) or one person (unit view)."""
+
+    label: str
+    waiting: int = 0
+    handling: int = 0
+    overdue: int = 0
+    due_soon: int = 0
+
+    @property
+    def open(self) -> int:
+        return self.waiting + self.handling
+
+
+@dataclass
+class Oversight:
+    """What a leader oversees: the open handling of the agency per unit, or of the unit per person."""
+
+    scope: str  # "agency" or "unit"
+    name: str
+    rows: list[OversightRow] = field(default_factory=list)
+
+    @property
+    def total(self) -> OversightRow:
+        total = OversightRow(label="")
+        for row in self.rows:
+            total.waiting += row.waiting
+            total.handling += row.handling
+            total.overdue += row.overdue
+            total.due_soon += row.due_soon
+        return total
+
+
+def oversees(user) -> bool:
+    """Whether `user` has an oversight view (agency leaders, and unit leaders of a unit)."""
+    if not user.is_authenticated or not user.is_active or not user.agency_id:
+        return False
+    role_names = set(user.groups.values_list("name", flat=True))
+    return roles.AGENCY_LEADER in role_names or (roles.UNIT_LEADER in role_names and user.unit_id is not None)
+
+
+def oversight(user, *, today: date | None = None) -> Oversight | None:
+    """For an agency leader, open lead and co-ordinating assignments of the agency grouped by unit; for a
+    unit leader, those of the unit grouped by handler. One grouped query; None for other people."""
+    if not user.is_authenticated or not user.is_active or not user.agency_id:
+        return None
+    role_names = set(user.groups.values_list("name", flat=True))
+    today = today or timezone.localdate()
+    soon = today + timedelta(days=DUE_SOON_DAYS)
+    open_work = Assignment.objects.filter(state__in=OPEN_ASSIGNMENT_STATES).exclude(role=TargetRole.INFORM)
+    if roles.AGENCY_LEADER in role_names:
+        result = Oversight(scope="agency", name=user.agency.name)
+        rows = open_work.filter(case__agency_id=user.agency_id).values(group=Coalesce("unit__name", "user__unit__name"))
+    elif roles.UNIT_LEADER in role_names and user.unit_id:
+        result = Oversight(scope="unit", name=user.unit.name)
+        rows = open_work.filter(unit_id=user.unit_id).values(group=F("assignee__full_name"))
+    else:
+        return None
+    rows = rows.annotate(
+        waiting=Count("pk", filter=Q(state=AssignmentState.WAITING)),
+        handling=Count("pk", filter=Q(state=AssignmentState.HANDLING)),
+        overdue=Count("pk", filter=Q(due_date__lt=today)),
+        due_soon=Count("pk", filter=Q(due_date__gte=today, due_date__lte=soon)),
+    ).order_by("-overdue", "group")
+    unassigned = gettext("Not yet assigned") if result.scope == "unit" else gettext("People named directly")
+    result.rows = [
+        OversightRow(label=row["group"] or unassigned, waiting=row["waiting"], handling=row["handling"],
+                     overdue=row["overdue"], due_soon=row["due_soon"])
+        for row in rows
+    ]
+    return result

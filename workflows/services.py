@@ -459,7 +459,7 @@ def assign_within_unit(
         _bump(case, "state")
         _event(actor, events.CASE_ASSIGNED, case, {
             "assignment_id": assignment.pk, "unit_id": assignment.unit_id, "assignee_id": assignee.pk,
-            "deadline": deadline, "note": assignment.assignment_note, "authority_prefix": authority[0],
+            "assignee": str(assignee), "deadline": deadline, "note": assignment.assignment_note, "authority_prefix": authority[0],
             "on_behalf_of": authority[1].pk if authority[0] else None,
         })
         _notify_on_commit([assignee.pk], case.document_id, "assigned", f"assigned:{assignment.pk}")

@@ -25,3 +25,12 @@ def sync_unit_groups_of_person(sender, instance, **kwargs) -> None:
             unit = Unit.objects.filter(pk=unit_id).first()
             if unit is not None:
                 sync_unit_group(unit, prune=True)
+
+
+def seed_default_chain(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
+    """A new agency gets the default review chain at once, so its administrator can see and edit it
+    before the first draft is submitted (fixtures loaded raw are left alone)."""
+    if created and not raw:
+        from .drafting_services import ensure_default_chain
+
+        ensure_default_chain(instance)

@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -18,7 +18,8 @@ from django.views.decorators.http import require_POST
 
 from accounts import roles
 from accounts.models import Unit
-from documents.selectors import visible_documents
+from documents import services as documents_services
+from documents.selectors import document_timeline, visible_documents
 
 from . import selectors, services
 from .models import Assignment, AssignmentState, CaseState, ExtensionRequest, ExtensionState, TargetRole
@@ -36,7 +37,24 @@ def my_work(request: HttpRequest) -> HttpResponse:
         selectors.TO_DECIDE_EXTENSION: gettext_lazy("Extensions to decide"),
     }
     sections = [(kind, labels[kind], work.counts[kind], work.items[kind]) for kind in selectors.KINDS if kind in work.counts]
-    return render(request, "workflows/my_work.html", {"sections": sections, "total": work.total})
+    from .drafting_views import drafting_sections  # drafting_views imports this module's helpers
+
+    draft_sections = drafting_sections(request.user)
+    return render(request, "workflows/my_work.html", {
+        "sections": sections,
+        "draft_sections": draft_sections,
+        "total": work.total + sum(count for _kind, _label, count, _items in draft_sections),
+        "oversees": selectors.oversees(request.user),
+    })
+
+
+@login_required
+def oversight(request: HttpRequest) -> HttpResponse:
+    """A leader's overview of open handling in their agency (per unit) or unit (per handler)."""
+    result = selectors.oversight(request.user)
+    if result is None:
+        raise PermissionDenied
+    return render(request, "workflows/oversight.html", {"oversight": result})
 
 
 def _case_or_404(request: HttpRequest, pk: int):
@@ -79,6 +97,7 @@ class DirectForm(forms.Form):
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case_or_404(request, pk)
     user = request.user
+    documents_services.record_opening(user, case.document)
     assignments = list(case.assignments.select_related("unit", "user", "assignee", "deadline_set_by", "reply_document"))
     pending = list(
         ExtensionRequest.objects.filter(assignment__case=case, state=ExtensionState.PENDING).select_related(
@@ -92,6 +111,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "case": case,
         "document": case.document,
+        "timeline": document_timeline(case.document),
         "assignments": assignments,
         "pending_extensions": [p for p in pending if services.acting_prefix(user, p.approver, case.agency_id) is not None],
         "can_present": is_clerk and case.state == CaseState.REGISTERED,

@@ -7,7 +7,7 @@ from importlib import import_module
 from django import template
 
 register = template.Library()
-_LABEL_MODULES = ("documents.events", "accounts.events", "workflows.events")
+_LABEL_MODULES = ("documents.events", "accounts.events", "workflows.events", "signatures.events")
 
 
 def _labels() -> dict:

@@ -348,3 +348,43 @@ def test_a_delegate_approves_a_review_step_and_the_prefix_is_recorded():
     assert draft.current_holder == o.clerk
     event = AuditEvent.objects.get(target_type="workflows.draft", target_id=str(draft.pk), verb=wf_events.DRAFT_APPROVED)
     assert event.actor_id == o.colleague.pk and event.data["authority_prefix"] == "TL."
+
+
+def test_change_after_approval_goes_back_for_reapproval():
+    """Decree 30 Art. 11: the clerk's change at the format check sends the draft back to the approver;
+    a leader's own edit at their step does not."""
+    o = office()
+    draft = submitted(o)
+    ds.upload_version(o.unit_leader, draft, pdf_upload("v2.pdf", "Lanh dao sua"))
+    draft.refresh_from_db()
+    assert draft.current_step.action == StepAction.REVIEW  # own edit: still at the leader's step
+    draft = ds.approve_step(o.unit_leader, draft)
+    assert draft.current_step.action == StepAction.FORMAT_CHECK
+    ds.upload_version(o.clerk, draft, pdf_upload("v3.pdf", "Van thu sua"))
+    draft.refresh_from_db()
+    assert (draft.state, draft.current_step.action) == (DraftState.IN_REVIEW, StepAction.REVIEW)
+    assert draft_verbs(draft)[-2:] == [wf_events.DRAFT_VERSION_UPLOADED, wf_events.DRAFT_REAPPROVAL]
+    assert [d.pk for d in selectors.my_drafting_work(fresh(o.unit_leader)).items[selectors.TO_REVIEW]] == [draft.pk]
+    assert selectors.my_drafting_work(fresh(o.clerk)).counts.get(selectors.TO_CHECK, 0) == 0
+
+
+def test_a_step_nobody_can_take_is_refused_with_a_clear_error_and_changes_nothing():
+    o = office()
+    draft = new_draft(o)
+    o.unit_leader.groups.clear()  # the drafting unit has no leader any more
+    with pytest.raises(ValidationError) as refused:
+        ds.submit(o.handler, draft)
+    assert "Step 1" in str(refused.value) or "Bước 1" in str(refused.value)
+    draft.refresh_from_db()
+    assert draft.state == DraftState.DRAFTING
+    assert wf_events.DRAFT_SUBMITTED not in draft_verbs(draft)
+
+
+def test_new_agency_gets_the_default_chain_at_once():
+    from tests.factories import AgencyFactory  # noqa: PLC0415
+    from workflows.drafting import ReviewChain  # noqa: PLC0415
+
+    agency = AgencyFactory()
+    chain = ReviewChain.objects.get(agency=agency, document_type__isnull=True, is_active=True)
+    assert [s.action for s in chain.steps.order_by("order")] == [
+        StepAction.REVIEW, StepAction.FORMAT_CHECK, StepAction.SIGN]

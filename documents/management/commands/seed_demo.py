@@ -755,6 +755,7 @@ class Command(BaseCommand):
             else:
                 self._replay(ctx, Planner(random.Random(seed), now, documents).plan())
             self._workflows(ctx, now)
+            self._drafts(ctx, now)
         self._summary(ctx, province_exists)
 
     # --- organisation ------------------------------------------------------------------------------
@@ -1024,6 +1025,54 @@ class Command(BaseCommand):
             with at(6 * 24 if late else 72):
                 workflow_services.complete_assignment(
                     cast["handler"], assignment, outcome="Đã tham mưu văn bản trả lời.")
+
+    DRAFT_STAGES = (
+        ("returned", "Về việc tổ chức tập huấn nghiệp vụ văn thư, lưu trữ năm {year}", "cong-van", 0),
+        ("in review", "Kế hoạch triển khai chuyển đổi số trong cơ quan năm {year}", "ke-hoach", 0),
+        ("format check", "Báo cáo kết quả thực hiện nhiệm vụ quý IV năm {year}", "bao-cao", 0),
+        ("ready to sign", "Quyết định thành lập Tổ công tác rà soát thủ tục hành chính", "quyet-dinh", 1),
+        ("signed on paper", "Thông báo lịch tiếp công dân tháng 12 năm {year}", "thong-bao", 0),
+    )
+
+    def _drafts(self, ctx: Context, now: datetime) -> None:
+        """Outgoing drafts at every stage of the default chain (Decree 30 Art. 10-14), through the drafting
+        services: returned to the drafter with a comment, waiting for the unit leader, at the clerk's
+        format check, ready for the leader to sign (one urgent), signed on paper and waiting to be issued.
+        Only when the demo agencies have no draft yet."""
+        from workflows import drafting_services
+        from workflows.drafting import Draft
+
+        if Draft.objects.filter(agency__in=ctx.agencies.values()).exists():
+            return
+        types = ctx.types
+        year = timezone.localdate().year
+        for key in ctx.agencies:
+            cast = self._workflow_cast(ctx, key)
+            if cast is None or cast["handler"] == cast["chief"]:
+                continue
+            for hours_ago, (stage, subject, type_code, urgency) in enumerate(self.DRAFT_STAGES, start=1):
+                started = now - timedelta(days=hours_ago)
+                with _clock(started):
+                    data = drafting_services.DraftInput(
+                        document_type_id=types.get(type_code, types["cong-van"]).pk,
+                        subject=subject.format(year=year), urgency=urgency, proposed_signer_id=cast["leader"].pk,
+                        recipients=[{"name": "Như trên"}, {"name": "Lưu: VT"}],
+                    )
+                    draft = drafting_services.create_draft(cast["handler"], data, ctx.upload(type_code, started))
+                    draft = drafting_services.submit(cast["handler"], draft)
+                with _clock(started + timedelta(hours=3)):
+                    if stage == "returned":
+                        drafting_services.return_draft(
+                            cast["chief"], draft, comment="Đề nghị bổ sung số liệu và căn cứ pháp lý.")
+                    elif stage != "in review":
+                        draft = drafting_services.approve_step(cast["chief"], draft, comment="Đồng ý.")
+                if stage in ("ready to sign", "signed on paper"):
+                    with _clock(started + timedelta(hours=5)):
+                        draft = drafting_services.approve_step(cast["clerk"], draft)
+                if stage == "signed on paper":
+                    with _clock(started + timedelta(hours=8)):
+                        drafting_services.mark_signed_on_paper(cast["leader"], draft)
+                self.created[f"drafts ({stage})"] += 1
 
     # --- summary -----------------------------------------------------------------------------------
 

@@ -1,0 +1,110 @@
+"""A leader's view of open handling: the agency per unit, the unit per handler; nobody else sees it."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.utils.translation import gettext
+from rest_framework.test import APIClient
+
+from workflows import services
+from workflows.models import Assignment
+from workflows.selectors import oversight
+from workflows.services import TargetInput
+
+from .helpers import directed_case, fresh, in_days, office
+from .test_drafting import submitted
+
+pytestmark = pytest.mark.django_db
+
+
+def _setup():
+    o = office()
+    waiting = directed_case(o, number="1")  # lead: o.unit, 5 days
+    overdue_case = directed_case(o, number="2", targets=[
+        TargetInput(role="lead", unit_id=o.unit.pk, deadline=in_days(3)),
+        TargetInput(role="coordinate", unit_id=o.other_unit.pk, deadline=in_days(1)),
+        TargetInput(role="inform", user_id=o.colleague.pk, deadline=None),
+    ])
+    lead = Assignment.objects.get(case=overdue_case, role="lead")
+    services.assign_within_unit(o.unit_leader, lead, o.handler, deadline=in_days(2))
+    Assignment.objects.filter(pk=lead.pk).update(due_date=in_days(-1))  # three days later, as it were
+    return o, waiting
+
+
+def test_agency_leader_sees_open_handling_per_unit():
+    o, _ = _setup()
+    view = oversight(fresh(o.leader))
+    rows = {row.label: (row.waiting, row.handling, row.overdue, row.due_soon) for row in view.rows}
+    # The "for information" target is not open work; the overdue unit comes first.
+    assert view.scope == "agency"
+    assert rows == {o.unit.name: (1, 1, 1, 0), o.other_unit.name: (1, 0, 0, 1)}
+    assert view.rows[0].label == o.unit.name
+    assert (view.total.open, view.total.overdue) == (3, 1)
+
+
+def test_unit_leader_sees_own_unit_per_handler():
+    o, _ = _setup()
+    view = oversight(fresh(o.unit_leader))
+    rows = {row.label: (row.waiting, row.handling, row.overdue) for row in view.rows}
+    assert view.scope == "unit"
+    assert rows == {str(o.handler): (0, 1, 1), gettext("Not yet assigned"): (1, 0, 0)}
+
+
+def test_staff_and_other_agencies_see_no_oversight():
+    o, _ = _setup()
+    assert oversight(fresh(o.handler)) is None
+    assert oversight(fresh(o.clerk)) is None
+    outsider_view = oversight(fresh(o.outsider))
+    assert outsider_view.rows == []  # a leader of another agency sees nothing of this one
+
+
+def test_my_work_page_and_api_show_oversight_to_leaders_only():
+    o, _ = _setup()
+    page = Client()
+    page.force_login(o.leader)
+    assert "/work/oversight/" in page.get("/work/").content.decode()
+    body = page.get("/work/oversight/").content.decode()
+    assert 'id="oversight"' in body and o.unit.name in body and o.other_unit.name in body
+    page.force_login(o.handler)
+    assert "/work/oversight/" not in page.get("/work/").content.decode()
+    assert page.get("/work/oversight/").status_code == 403
+
+    api = APIClient()
+    api.force_authenticate(o.leader)
+    data = api.get("/api/v1/my-work/oversight/").json()
+    assert data["scope"] == "agency"
+    assert data["total"] == {"waiting": 2, "handling": 1, "overdue": 1, "due_soon": 1, "open": 3}
+    api.force_authenticate(o.handler)
+    assert api.get("/api/v1/my-work/oversight/").status_code == 403
+    api.force_authenticate(o.outsider)
+    assert api.get("/api/v1/my-work/oversight/").json()["rows"] == []
+
+
+def test_my_work_page_lists_drafting_work_too():
+    o = office()
+    draft = submitted(o)
+    page = Client()
+    page.force_login(o.unit_leader)
+    body = page.get("/work/").content.decode()
+    assert 'id="draft-review"' in body and draft.subject in body
+
+
+def test_timeline_shows_who_directed_assigned_and_opened():
+    o = office()
+    case = directed_case(o, number="7")
+    lead = Assignment.objects.get(case=case, role="lead")
+    services.assign_within_unit(o.unit_leader, lead, o.handler, deadline=in_days(2), note="Xử lý gấp")
+    page = Client()
+    page.force_login(o.handler)
+    page.get(f"/work/incoming/{case.pk}/")
+    page.get(f"/documents/{case.document_id}/")
+    body = page.get(f"/work/incoming/{case.pk}/").content.decode()
+    assert 'id="timeline"' in body and f"→ {o.handler}" in body and "Xử lý gấp" in body
+    opening = case.document.openings.get(user=o.handler)
+    assert opening.times == 3
+    # Opening is a read, not an audit event; the other person who never opened it is not listed.
+    from documents.selectors import document_timeline  # noqa: PLC0415
+
+    who_opened = [e.who for e in document_timeline(case.document) if e.what == gettext("Opened")]
+    assert who_opened == [str(o.handler)]
