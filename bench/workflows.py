@@ -74,11 +74,11 @@ def fill_workflows(total: int, rng: random.Random) -> None:
                 units_by_agency[agency_id].append(unit_id)
     documents = list(
         Document.objects.filter(direction=Direction.INCOMING, incoming_case__isnull=True)
-        .order_by("pk").values_list("pk", "agency_id")[:total]
+        .order_by("pk").values_list("pk", "agency_id", "urgency")[:total]
     )
     case_id = (IncomingCase.objects.aggregate(m=Max("id"))["m"] or 0) + 1
     cases, assignments, extensions = [], [], []
-    for document_id, agency_id in documents:
+    for document_id, agency_id, urgency in documents:
         clerks = people.get((roles.CLERK, agency_id))
         leaders = people.get((roles.AGENCY_LEADER, agency_id))
         units = [u for u in units_by_agency.get(agency_id, []) if staff_by_unit.get(u) or leaders_by_unit.get(u)]
@@ -104,7 +104,7 @@ def fill_workflows(total: int, rng: random.Random) -> None:
                 handlers = staff_by_unit.get(unit_id) or leaders_by_unit.get(unit_id)
                 handled = state == CaseState.IN_PROGRESS and (role == TargetRole.LEAD or rng.random() < 0.5)
                 assignment = {"id": None, "case_id": case_id, "role": role, "unit_id": unit_id, "deadline": due,
-                              "state": AssignmentState.HANDLING if handled else AssignmentState.WAITING,
+                              "state": AssignmentState.HANDLING if handled else AssignmentState.WAITING, "urgency": urgency,
                               "due_date": due, "deadline_set_by_id": leader, "created_at": opened,
                               "overdue_since": due + timedelta(days=1) if due < today else None}
                 if handled:

@@ -17,6 +17,17 @@ def check_secret_key(app_configs, **kwargs):
     return []
 
 
+@register(Tags.security, deploy=True)
+def check_key_encryption_key(app_configs, **kwargs):
+    from .settings import _INSECURE_DEV_KEK
+
+    if settings.SIGNING_KEY_ENCRYPTION_KEY == _INSECURE_DEV_KEK:
+        return [Error("SIGNING_KEY_ENCRYPTION_KEY is the development default.",
+                      hint="Set SIGNING_KEY_ENCRYPTION_KEY (base64 of 32 random bytes) in the environment.",
+                      id="eoffice.E003")]
+    return []
+
+
 @register()
 def check_task_routes(app_configs, **kwargs):
     from .celery import unrouted_tasks

@@ -21,6 +21,7 @@ PRODUCTION_ENV = {
     "SECURE_HSTS_PRELOAD": "1",
     "DATABASE_URL": "postgres://eoffice@db.internal:5432/eoffice",
     "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
+    "SIGNING_KEY_ENCRYPTION_KEY": "qUhTqFd1pVvB7m1o0yWq4zq8Qm2p7F0kq4Yd9y1xR1c=",
 }
 
 
@@ -45,6 +46,14 @@ def test_development_secret_key_is_refused_for_deployment():
     result = run_check(env)
     assert result.returncode != 0
     assert "eoffice.E001" in result.stdout + result.stderr
+
+
+def test_development_key_encryption_key_is_refused_for_deployment():
+    env = dict(PRODUCTION_ENV)
+    del env["SIGNING_KEY_ENCRYPTION_KEY"]
+    result = run_check(env)
+    assert result.returncode != 0
+    assert "eoffice.E003" in result.stdout + result.stderr
 
 
 def test_embedded_defaults_run_tasks_in_process():

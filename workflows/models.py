@@ -126,6 +126,9 @@ class Assignment(models.Model):
     )
     completed_at = models.DateTimeField(null=True, blank=True)
     overdue_since = models.DateField(_("overdue since"), null=True, blank=True)
+    # The document's urgency, copied when directed (a registered document does not change): the work queues
+    # sort by it, and reading it here lets an index give the first page without joining every document.
+    urgency = models.PositiveSmallIntegerField(_("urgency"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -143,6 +146,8 @@ class Assignment(models.Model):
             models.Index(fields=["assignee", "state"], name="wf_asg_assignee_state_idx"),
             models.Index(fields=["unit", "state"], name="wf_asg_unit_state_idx"),
             models.Index(fields=["state", "due_date"], name="wf_asg_state_due_idx"),
+            models.Index(fields=["unit", "state", "-urgency", "due_date", "id"], name="wf_asg_unit_queue_idx"),
+            models.Index(fields=["assignee", "state", "-urgency", "due_date", "id"], name="wf_asg_handler_queue_idx"),
         ]
 
     def __str__(self) -> str:

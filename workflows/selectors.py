@@ -146,13 +146,13 @@ def my_incoming_work(user, *, limit: int = 50, today: date | None = None) -> Inc
     queries[TO_ASSIGN] = (
         Assignment.objects.filter(unit_id__in=led_units, state=AssignmentState.WAITING)
         .select_related("case", "case__document", "case__document__document_type", "unit")
-        .order_by("-case__document__urgency", F("due_date").asc(nulls_last=True), "id"),
+        .order_by("-urgency", F("due_date").asc(nulls_last=True), "id"),
         "due_date",
     )
     queries[TO_HANDLE] = (
         Assignment.objects.filter(assignee_id=user.pk, state=AssignmentState.HANDLING)
         .select_related("case", "case__document", "case__document__document_type", "unit")
-        .order_by("-case__document__urgency", F("due_date").asc(nulls_last=True), "id"),
+        .order_by("-urgency", F("due_date").asc(nulls_last=True), "id"),
         "due_date",
     )
     queries[TO_DECIDE_EXTENSION] = (

@@ -335,7 +335,7 @@ def direct(
                 state = AssignmentState.WAITING if is_unit else AssignmentState.HANDLING
             assignment = Assignment(
                 case=case, role=target.role, unit=obj if is_unit else None, user=None if is_unit else obj,
-                deadline=target.deadline, state=state, due_date=target.deadline,
+                deadline=target.deadline, state=state, due_date=target.deadline, urgency=case.document.urgency,
                 # The authority behind the deadline decides extensions: the leader, even when a delegate wrote it.
                 deadline_set_by=holder if target.deadline else None,
             )
