@@ -186,6 +186,16 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not _BROKER_FROM
 CELERY_BROKER_URL = _BROKER_FROM_ENV or "memory://"
 CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "300"))
 
+# --- Digital signatures ----------------------------------------------------------------------
+# The key-encryption key (base64 of 32 bytes, `python -c "from signatures.keys import generate_kek;
+# print(generate_kek())"`) that encrypts stored private keys. The development default is refused by
+# `check --deploy` (eoffice.E003); changing it makes already stored keys unreadable.
+_INSECURE_DEV_KEK = "ZGV2LW9ubHkta2V5LWVuY3J5cHRpb24ta2V5LTMyYnk="
+SIGNING_KEY_ENCRYPTION_KEY = os.environ.get("SIGNING_KEY_ENCRYPTION_KEY", _INSECURE_DEV_KEK)
+SIGNING_TSA_URL = os.environ.get("SIGNING_TSA_URL", "")  # RFC 3161 timestamp authority; empty: PAdES B-B
+SIGNING_PKCS11_MODULE = os.environ.get("SIGNING_PKCS11_MODULE", "")  # e.g. /usr/lib/softhsm/libsofthsm2.so
+SIGNING_DEMO_PKI_DIR = os.environ.get("SIGNING_DEMO_PKI_DIR", str(BASE_DIR / "var" / "demo-pki"))
+
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
