@@ -23,6 +23,7 @@ messages: $(VENV)/.installed
 run: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py create_demo_pki
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://$(HOST):$(PORT)/  (demo accounts: see README.md)"
 	$(BIN)/python manage.py runserver --insecure $(HOST):$(PORT)

@@ -48,6 +48,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "audit.view_auditevent",
         "workflows.view_reviewchain", "workflows.add_reviewchain", "workflows.change_reviewchain",
         "workflows.view_reviewstep", "workflows.add_reviewstep", "workflows.change_reviewstep",
+        "signatures.view_signingcredential", "signatures.add_signingcredential",
+        "signatures.change_signingcredential",
+        "signatures.view_trustanchor", "signatures.add_trustanchor", "signatures.change_trustanchor",
     ],
 }
 

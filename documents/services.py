@@ -34,7 +34,7 @@ from .models import (
 from .selectors import find_duplicates
 from .storage import store_blob
 from .text import normalize_vietnamese
-from .uploads import CheckedUpload, check_upload
+from .uploads import PDF, CheckedUpload, check_upload
 
 
 class DuplicateDocument(Exception):
@@ -474,3 +474,17 @@ def record_opening(user, document: Document) -> None:
             [DocumentOpening(document=document, user=user, first_opened_at=now, last_opened_at=now)],
             ignore_conflicts=True,
         )
+
+
+def attach_generated_file(actor, document: Document, content: bytes, name: str) -> DocumentFile:
+    """Attach a PDF the system produced for this document (the sealed original from the signing task)
+    as its main file, audited like an upload. Must run inside the caller's transaction."""
+    import hashlib
+    import io
+
+    checked = CheckedUpload(name=name, content_type=PDF, size=len(content),
+                            sha256=hashlib.sha256(content).hexdigest(), file=io.BytesIO(content))
+    blob = store_blob(checked)
+    DocumentFile.objects.filter(document=document, is_main=True).update(is_main=False)
+    (attached,) = _attach_files(actor, document, [(checked, blob)])
+    return attached

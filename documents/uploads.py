@@ -116,7 +116,8 @@ def _office_type(name: str, stream: IO[bytes]) -> str:
 def _check_image(name: str, stream: IO[bytes]) -> None:
     from PIL import Image
 
-    Image.MAX_IMAGE_PIXELS = settings.MAX_IMAGE_PIXELS
+    # Pillow's bomb limit is process-wide: set it for this check only and put the previous one back.
+    previous_limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, settings.MAX_IMAGE_PIXELS
     try:
         with Image.open(stream) as image:
             width, height = image.size
@@ -136,6 +137,8 @@ def _check_image(name: str, stream: IO[bytes]) -> None:
         raise UploadRejected(name, _("The image is damaged and cannot be read.")) from exc
     except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for damaged images
         raise UploadRejected(name, _("The image is damaged and cannot be read.")) from exc
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous_limit
 
 
 def check_upload(upload) -> CheckedUpload:

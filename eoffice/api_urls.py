@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("accounts.api_urls")),
     path("", include("documents.api_urls")),
     path("", include("workflows.api_urls")),
+    path("", include("signatures.api_urls")),
 ]

@@ -17,6 +17,9 @@ TASK_ROUTES = {
     "documents.tasks.sweep_pending_extractions": {"queue": "maintenance"},
     "workflows.tasks.mark_overdue": {"queue": "maintenance"},
     "workflows.tasks.store_notices": {"queue": "notifications"},
+    "signatures.tasks.sign": {"queue": "signing"},
+    "signatures.tasks.verify_file": {"queue": "default"},
+    "signatures.tasks.sweep": {"queue": "maintenance"},
 }
 
 app = Celery("eoffice")
@@ -47,6 +50,10 @@ app.conf.update(
         "mark-overdue-assignments": {
             "task": "workflows.tasks.mark_overdue",
             "schedule": 3600.0,  # idempotent: one reminder per assignment per day, however often it runs
+        },
+        "sweep-signing-and-verification": {
+            "task": "signatures.tasks.sweep",
+            "schedule": 120.0,
         },
     },
     timezone="Asia/Ho_Chi_Minh",

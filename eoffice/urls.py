@@ -15,6 +15,7 @@ urlpatterns = [
     path("documents/", include("documents.urls")),
     path("settings/", include("accounts.urls")),
     path("work/", include("workflows.urls")),
+    path("signatures/", include("signatures.urls")),
     path("api/v1/", include("eoffice.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

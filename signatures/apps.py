@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class SignaturesConfig(AppConfig):
     name = "signatures"
     verbose_name = _("Digital signatures")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from documents.models import DocumentFile
+        from workflows.drafting import DraftVersion
+
+        from . import signals
+
+        post_save.connect(signals.verify_attached_pdf, sender=DocumentFile, dispatch_uid="signatures.verify_document_file")
+        post_save.connect(signals.verify_attached_pdf, sender=DraftVersion, dispatch_uid="signatures.verify_draft_version")

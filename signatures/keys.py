@@ -491,6 +491,27 @@ def decrypt_private_key(blob: bytes, kek: bytes, *, associated_data: bytes) -> P
     return key
 
 
+SECRET_FORMAT = b"EOS1"
+
+
+def encrypt_secret(secret: bytes, kek: bytes, *, associated_data: bytes) -> bytes:
+    """A token PIN at rest: b"EOS1" + nonce + AES-256-GCM, bound to the certificate like a stored key."""
+    _check_kek(kek)
+    nonce = os.urandom(NONCE_SIZE)
+    return SECRET_FORMAT + nonce + AESGCM(kek).encrypt(nonce, secret, SECRET_FORMAT + associated_data)
+
+
+def decrypt_secret(blob: bytes, kek: bytes, *, associated_data: bytes) -> bytes:
+    _check_kek(kek)
+    header = len(SECRET_FORMAT) + NONCE_SIZE
+    if not blob.startswith(SECRET_FORMAT) or len(blob) < header + TAG_SIZE:
+        raise KeyDecryptionError("not an encrypted secret of a known format")
+    try:
+        return AESGCM(kek).decrypt(blob[len(SECRET_FORMAT) : header], blob[header:], SECRET_FORMAT + associated_data)
+    except InvalidTag:
+        raise KeyDecryptionError("the stored secret does not decrypt") from None
+
+
 def encrypt_key_for(certificate: x509.Certificate, key: PrivateKey, kek: bytes) -> bytes:
     """Encrypt `key` bound to `certificate` (what `StoredKeyHolder` expects), after checking they match."""
     if key.public_key() != certificate.public_key():

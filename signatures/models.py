@@ -36,6 +36,10 @@ class TrustAnchor(models.Model):
     not_after = models.DateTimeField(_("valid until"))
     is_root = models.BooleanField(_("root CA"), default=True)
     is_active = models.BooleanField(_("trusted"), default=True)
+    # The CA's latest certificate revocation list, as the administrator uploaded it (the network is often
+    # closed, so revocation data is brought in rather than fetched); used on import and in verification.
+    crl_der = models.BinaryField(null=True, blank=True, editable=False)
+    crl_next_update = models.DateTimeField(_("CRL next update"), null=True, blank=True)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
     added_at = models.DateTimeField(_("added at"), auto_now_add=True)

@@ -70,3 +70,9 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Browser tests run last: Playwright's sync API leaves an event loop running in the test thread, and
+    code that runs its own asyncio loop (pyHanko's signing and validation) cannot start one after that."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -21,6 +21,7 @@ from documents.models import Document, DocumentFile, ExtractionStatus
 from documents.processing import requeue_stale_files
 from documents.tasks import extract_file_content
 from eoffice.celery import QUEUES, TASK_ROUTES, app, check_routes, unrouted_tasks
+from signatures.models import FileVerification
 from tests.factories import AgencyFactory, clerk, doc_type, make_pdf
 
 CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"
@@ -145,10 +146,11 @@ def test_extraction_goes_through_redis_to_a_worker(redis_url):
             document = _register_with_pdf("Công văn gửi qua hàng đợi")  # autocommit: published on commit
             doc_file = DocumentFile.objects.get(document=document)
             assert doc_file.extraction_status == ExtractionStatus.PENDING
-            assert client.llen("default") == 1
-            message = json.loads(client.lindex("default", 0))
-            assert message["headers"]["task"] == "documents.tasks.extract_file_content"
-            assert message["headers"]["argsrepr"] == f"({doc_file.pk},)"
+            # Two messages: the text extraction, and the signature verification every stored PDF gets.
+            messages = [json.loads(raw) for raw in client.lrange("default", 0, -1)]
+            tasks = {m["headers"]["task"]: m["headers"]["argsrepr"] for m in messages}
+            assert tasks == {"documents.tasks.extract_file_content": f"({doc_file.pk},)",
+                             "signatures.tasks.verify_file": f"('{doc_file.blob_id}',)"}
             assert client.llen("maintenance") == 0
 
             with start_worker(app, pool="solo", queues=["default"], perform_ping_check=False,
@@ -156,7 +158,8 @@ def test_extraction_goes_through_redis_to_a_worker(redis_url):
                 deadline = time.monotonic() + 30
                 while time.monotonic() < deadline:
                     doc_file.refresh_from_db()
-                    if doc_file.extraction_status != ExtractionStatus.PENDING:
+                    verified = FileVerification.objects.filter(blob_id=doc_file.blob_id, state="done").exists()
+                    if doc_file.extraction_status != ExtractionStatus.PENDING and verified:
                         break
                     time.sleep(0.1)
         doc_file.refresh_from_db()
@@ -165,6 +168,7 @@ def test_extraction_goes_through_redis_to_a_worker(redis_url):
         assert client.llen("default") == 0
         assert client.hlen("unacked") == 0  # acknowledged after the work was done
         assert _processed_count(document) == 1
+        assert FileVerification.objects.get(blob_id=doc_file.blob_id).verdict == "unsigned"
         assert verify_all() == []
     finally:
         client.delete("default", "unacked", "unacked_index")

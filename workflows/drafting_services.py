@@ -194,6 +194,24 @@ def _store_version(actor, draft: Draft, upload, note: str) -> DraftVersion:
     )
 
 
+def store_system_version(draft: Draft, actor, content: bytes, *, name: str, note: str) -> DraftVersion:
+    """A version produced by the system for `actor` (the digitally signed PDF from the signing task):
+    stored and audited like an upload. Must run inside the caller's transaction."""
+    import hashlib
+    import io
+
+    from documents.uploads import CheckedUpload
+
+    checked = CheckedUpload(name=name[:255], content_type=PDF, size=len(content),
+                            sha256=hashlib.sha256(content).hexdigest(), file=io.BytesIO(content))
+    blob = store_blob(checked)
+    last = draft.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    version = DraftVersion.objects.create(draft=draft, number=last + 1, blob=blob, file_name=checked.name,
+                                          uploaded_by=actor, note=note[:500])
+    _event(actor, DRAFT_VERSION_UPLOADED, draft, {"number": version.number, "sha256": blob.sha256, "note": note})
+    return version
+
+
 def _notify_on_commit(user_ids, draft: Draft, key: str) -> None:
     ids = sorted({pk for pk in user_ids if pk})
     if not ids:
@@ -462,13 +480,20 @@ def mark_signed_on_paper(actor, draft: Draft, *, expected_version: int | None = 
 def issue_draft(clerk, draft: Draft, final_file, *, expected_version: int | None = None,
                 register_id: int | None = None) -> Document:
     """The clerk issues the signed draft: number, date and identifier from the register (the Document is
-    immutable from then on), the final PDF attached; the draft links to the issued document."""
-    try:
-        checked = check_upload(final_file)
-    except UploadRejected as exc:
-        raise ValidationError({"file": str(exc)}) from exc
-    if checked.content_type != PDF:
-        raise ValidationError({"file": _("The issued document must be a PDF file.")})
+    immutable from then on), the final PDF attached; the draft links to the issued document.
+
+    `final_file` is None only on the digital path (signatures.services.request_seal, in its transaction):
+    the signing task then fills the number and date into the leader-signed PDF, applies the agency seal
+    and attaches the result."""
+    if final_file is not None:
+        try:
+            checked = check_upload(final_file)
+        except UploadRejected as exc:
+            raise ValidationError({"file": str(exc)}) from exc
+        if checked.content_type != PDF:
+            raise ValidationError({"file": _("The issued document must be a PDF file.")})
+    elif not transaction.get_connection().in_atomic_block:
+        raise ValidationError({"file": _("Attach the final PDF.")})
     with transaction.atomic():
         draft = _lock(draft)
         _require_same_agency(clerk, draft.agency_id)
@@ -486,7 +511,8 @@ def issue_draft(clerk, draft: Draft, final_file, *, expected_version: int | None
                         for r in draft.recipients if isinstance(r, dict)],
             internal=draft.internal, register_id=register_id,
         )
-        document = documents_services.register_outgoing(clerk, data, [final_file], confirm_duplicate=False)
+        uploads = [final_file] if final_file is not None else []
+        document = documents_services.register_outgoing(clerk, data, uploads, confirm_duplicate=False)
         draft.issued_document = document
         draft.state = DraftState.ISSUED
         draft.current_step = None

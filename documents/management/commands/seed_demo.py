@@ -368,6 +368,17 @@ EXTERNAL_SENDERS: dict[str, tuple[tuple[str, str, str, tuple[str, ...]], ...]] =
     **{area: (sender,) for area, sender in _MINISTRIES.items()},
 }
 
+DRAFT_BODY = (
+    "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;",
+    "Căn cứ Nghị định số 30/2020/NĐ-CP ngày 05 tháng 3 năm 2020 của Chính phủ về công tác văn thư;",
+    "Theo đề nghị của Trưởng phòng chuyên môn,",
+)
+
+
+def type_abbreviations() -> dict[str, str]:
+    return dict(DocumentType.objects.values_list("code", "abbreviation"))
+
+
 _PDF_TITLES = {
     "quyet-dinh": "QUYẾT ĐỊNH", "cong-van": "CÔNG VĂN", "bao-cao": "BÁO CÁO", "ke-hoach": "KẾ HOẠCH",
     "thong-bao": "THÔNG BÁO", "giay-moi": "GIẤY MỜI", "to-trinh": "TỜ TRÌNH",
@@ -1046,7 +1057,7 @@ class Command(BaseCommand):
             return
         types = ctx.types
         year = timezone.localdate().year
-        for key in ctx.agencies:
+        for key, agency in ctx.agencies.items():
             cast = self._workflow_cast(ctx, key)
             if cast is None or cast["handler"] == cast["chief"]:
                 continue
@@ -1058,7 +1069,8 @@ class Command(BaseCommand):
                         subject=subject.format(year=year), urgency=urgency, proposed_signer_id=cast["leader"].pk,
                         recipients=[{"name": "Như trên"}, {"name": "Lưu: VT"}],
                     )
-                    draft = drafting_services.create_draft(cast["handler"], data, ctx.upload(type_code, started))
+                    draft = drafting_services.create_draft(
+                        cast["handler"], data, self._draft_pdf(agency, cast["leader"], type_code, data.subject))
                     draft = drafting_services.submit(cast["handler"], draft)
                 with _clock(started + timedelta(hours=3)):
                     if stage == "returned":
@@ -1073,6 +1085,24 @@ class Command(BaseCommand):
                     with _clock(started + timedelta(hours=8)):
                         drafting_services.mark_signed_on_paper(cast["leader"], draft)
                 self.created[f"drafts ({stage})"] += 1
+
+    def _draft_pdf(self, agency: Agency, leader: User, type_code: str, subject: str) -> SimpleUploadedFile:
+        """A draft laid out as Decree 30 prescribes (blank number and date, an empty signature space between
+        the leader's title and name), so that the demo leader can sign it digitally and the clerk seal it."""
+        from signatures.sample_documents import build_decree30_pdf
+
+        kinds = {"quyet-dinh": "QUYẾT ĐỊNH", "ke-hoach": "KẾ HOẠCH", "bao-cao": "BÁO CÁO", "thong-bao": "THÔNG BÁO",
+                 "cong-van": ""}
+        abbreviation = type_abbreviations().get(type_code, "")
+        suffix = f"{abbreviation}-{agency.abbreviation}" if abbreviation else agency.abbreviation
+        pdf = build_decree30_pdf(
+            agency_parent=(agency.parent.name if agency.parent_id else "").upper(), agency_name=agency.name.upper(),
+            notation_suffix=suffix, title_kind=kinds.get(type_code, ""), subject=subject,
+            body_paragraphs=DRAFT_BODY, place=agency.place_name or "Hòa Bình",
+            position_title=(leader.position or "Thủ trưởng cơ quan").upper(), signer_name=leader.display_name,
+            recipients=["Như trên;", "Lưu: VT."],
+        )
+        return SimpleUploadedFile(f"du-thao-{type_code}.pdf", pdf, "application/pdf")
 
     # --- summary -----------------------------------------------------------------------------------
 

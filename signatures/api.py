@@ -1,0 +1,123 @@
+"""REST API of signing and verification: thin views over signatures.services. Signing answers 202 with
+the request, whose state (queued, signing, done, failed with the reason) the client follows."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from eoffice.api import ActionPermissions, JSONOnlyMixin
+from workflows.drafting_selectors import drafts_for
+
+from . import services
+from .models import SigningRequest
+from .verification_text import report_lines
+from .verifying import verify_bytes
+
+MAX_VERIFY_BYTES = 50 * 1024 * 1024
+
+
+class SigningRequestSerializer(serializers.ModelSerializer):
+    state_display = serializers.CharField(source="get_state_display", read_only=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    signed_file_sha256 = serializers.CharField(source="result_blob_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = SigningRequest
+        fields = ["id", "kind", "kind_display", "state", "state_display", "error", "draft", "document",
+                  "authority_prefix", "number_text", "attempts", "created_at", "started_at", "finished_at",
+                  "signed_file_sha256"]
+        read_only_fields = fields
+
+
+class PasswordSerializer(serializers.Serializer):
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+
+
+class SealSerializer(PasswordSerializer):
+    register_id = serializers.IntegerField(required=False, allow_null=True)
+
+
+def _password(request: Request, serializer_class=PasswordSerializer) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def visible_signing_requests(user):
+    """Requests of the drafts this person may see (the drafts' single visibility rule)."""
+    return SigningRequest.objects.filter(draft__in=drafts_for(user).values("pk")).select_related("draft")
+
+
+class SigningRequestViewSet(JSONOnlyMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = SigningRequestSerializer
+    permission_classes = [ActionPermissions]
+
+    def get_queryset(self):
+        return visible_signing_requests(self.request.user)
+
+    @extend_schema(request=PasswordSerializer, responses={202: SigningRequestSerializer})
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk=None) -> Response:
+        signing_request = self.get_object()
+        retried = services.retry(request.user, signing_request, **_password(request))
+        return Response(SigningRequestSerializer(retried).data, status=status.HTTP_202_ACCEPTED)
+
+
+class _DraftAction(JSONOnlyMixin, APIView):
+    permission_classes = [ActionPermissions]
+
+    def draft(self, request: Request, pk: int):
+        return get_object_or_404(drafts_for(request.user), pk=pk)
+
+
+class SignDraftView(_DraftAction):
+    """The signer signs the draft's latest PDF version (password confirmation); 202 with the request."""
+
+    @extend_schema(request=PasswordSerializer, responses={202: SigningRequestSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        signing_request = services.request_personal_signature(request.user, self.draft(request, pk),
+                                                              **_password(request))
+        return Response(SigningRequestSerializer(signing_request).data, status=status.HTTP_202_ACCEPTED)
+
+
+class SealDraftView(_DraftAction):
+    """The clerk issues the signed draft: number and date from the register, then the agency seal."""
+
+    @extend_schema(request=SealSerializer, responses={202: SigningRequestSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        data = _password(request, SealSerializer)
+        signing_request = services.request_seal(request.user, self.draft(request, pk), password=data["password"],
+                                                register_id=data.get("register_id"))
+        return Response(SigningRequestSerializer(signing_request).data, status=status.HTTP_202_ACCEPTED)
+
+
+class VerifyUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class VerifyView(JSONOnlyMixin, APIView):
+    """Check the signatures of a PDF you upload against this installation's trust store. Nothing is kept."""
+
+    permission_classes = [ActionPermissions]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(request={"multipart/form-data": VerifyUploadSerializer}, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        serializer = VerifyUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        if upload.size > MAX_VERIFY_BYTES:
+            raise serializers.ValidationError({"file": ["The file is too large to check."]})
+        report = verify_bytes(upload.read())
+        return Response({
+            **report.to_dict(),
+            "summary": [{"label": str(label), "value": str(value)} for label, value in report_lines(report)],
+        })

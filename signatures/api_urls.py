@@ -1,0 +1,18 @@
+"""API routes of signing and verification (included under /api/v1/ by eoffice/api_urls.py)."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import api
+
+app_name = "signatures_api"
+
+router = SimpleRouter(trailing_slash=True)
+router.register("signing-requests", api.SigningRequestViewSet, basename="signingrequest")
+
+urlpatterns = [
+    path("drafts/<int:pk>/sign/", api.SignDraftView.as_view(), name="draft-sign"),
+    path("drafts/<int:pk>/seal/", api.SealDraftView.as_view(), name="draft-seal"),
+    path("signatures/verify/", api.VerifyView.as_view(), name="verify"),
+    *router.urls,
+]

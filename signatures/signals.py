@@ -1,0 +1,11 @@
+"""Every PDF attached to a document or a draft is verified (listening keeps documents and workflows free
+of any dependency on this app)."""
+
+from __future__ import annotations
+
+
+def verify_attached_pdf(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
+    if created and not raw:
+        from .verifying import request_verification
+
+        request_verification(instance.blob)

@@ -1,0 +1,231 @@
+"""What the `signing` task does with a request: take it (once), sign outside any transaction, then store
+the result and move the workflow on in one transaction. A repeated or redelivered task finds the request
+done (or being signed by a live worker) and returns; only one result can ever be stored per request, so a
+version is never signed twice. A failure leaves the draft and document unchanged, with the reason."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from cryptography import x509
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import record_event
+from documents import services as documents_services
+from documents.storage import IntegrityFailure, open_verified
+from workflows import drafting_services
+from workflows.drafting import DraftVersion
+
+from . import engine, events, keys
+from .models import CredentialKind, KeyStorage, SigningCredential, SigningKind, SigningRequest, SigningState
+from .signers import KeyHolder, SigningUnavailable
+
+logger = logging.getLogger(__name__)
+
+# A worker that took a request and died leaves it "signing"; after this lease another delivery may take it.
+SIGNING_LEASE = timedelta(minutes=5)
+_HOLDERS: dict[tuple[int, str], KeyHolder] = {}
+
+
+def key_holder(credential: SigningCredential) -> KeyHolder:
+    """The credential's key, loaded once per worker process (decrypting and parsing a key per signature is
+    what makes a stock signer slow)."""
+    cache_key = (credential.pk, credential.fingerprint)
+    holder = _HOLDERS.get(cache_key)
+    if holder is not None:
+        return holder
+    certificate = x509.load_der_x509_certificate(bytes(credential.certificate_der))
+    chain = x509.load_pem_x509_certificates(credential.chain_pem.encode()) if credential.chain_pem else []
+    if credential.key_storage == KeyStorage.STORED:
+        holder = keys.StoredKeyHolder(bytes(credential.encrypted_key), _kek(), certificate, chain)
+    elif credential.key_storage == KeyStorage.PKCS11:
+        from .pkcs11_keys import Pkcs11KeyHolder
+
+        if not settings.SIGNING_PKCS11_MODULE:
+            raise SigningUnavailable(_("No PKCS#11 module is configured on the server (SIGNING_PKCS11_MODULE)."))
+        pin = keys.decrypt_secret(bytes(credential.encrypted_pin), _kek(),
+                                  associated_data=keys.associated_data_for(certificate)).decode()
+        holder = Pkcs11KeyHolder(settings.SIGNING_PKCS11_MODULE, credential.pkcs11_token_label, pin,
+                                 credential.pkcs11_key_label, certificate, chain)
+    else:
+        raise SigningUnavailable(_("The key of this certificate is not held by the server."))
+    _HOLDERS[cache_key] = holder
+    return holder
+
+
+def _kek() -> bytes:
+    return keys.parse_kek(settings.SIGNING_KEY_ENCRYPTION_KEY)
+
+
+def timestamper():
+    """PAdES B-T when a timestamp authority is configured, else B-B."""
+    return engine.timestamper_from_url(settings.SIGNING_TSA_URL) if settings.SIGNING_TSA_URL else None
+
+
+def _take(request_id: int) -> SigningRequest | None:
+    """Mark the request as being signed, unless it is done, failed, or a live worker has it."""
+    with transaction.atomic():
+        request = SigningRequest.objects.select_for_update().filter(pk=request_id).first()
+        if request is None or request.state in (SigningState.DONE, SigningState.FAILED):
+            return None
+        now = timezone.now()
+        if request.state == SigningState.SIGNING and request.started_at and now - request.started_at < SIGNING_LEASE:
+            return None
+        request.state, request.started_at = SigningState.SIGNING, now
+        request.attempts += 1
+        request.save(update_fields=["state", "started_at", "attempts"])
+    return request
+
+
+def _read(version: DraftVersion) -> bytes:
+    with open_verified(version.blob) as handle:
+        return handle.read()
+
+
+def _layout(pdf: bytes, signer_name: str):
+    from .layout import find_layout
+
+    return find_layout(pdf, signer_name=signer_name)
+
+
+def _sign(request: SigningRequest) -> bytes:
+    credential = request.credential
+    holder = key_holder(credential)
+    pdf = _read(request.source_version)
+    if request.kind == SigningKind.PERSONAL:
+        signer = request.requested_by
+        layout = _layout(pdf, signer.display_name)
+        return engine.sign_personal(
+            pdf, holder, image_png=bytes(credential.image_png or b"") or default_signature_image(),
+            box=layout.signature_box, number_box=layout.number_box, date_box=layout.date_box,
+            signer_name=signer.display_name, reason=_("Approval and signing of the document"),
+            location=credential.agency.place_name or credential.agency.name, timestamper=timestamper(),
+        )
+    if not _has_number_field(pdf):
+        # The leader signed a PDF without Decree 30's blank number and date (no field to fill): the agency
+        # signature then shows number/notation and the signing time as text at the top right, as PL I
+        # prescribes for separately filed attachments and copies.
+        document = request.document
+        return engine.sign_attachment(
+            pdf, holder, number_notation=f"{document.code_number}/{document.code_notation}",
+            signing_time=timezone.localtime(), agency_name=credential.agency.name, timestamper=timestamper(),
+        )
+    signer = request.draft.signed_by
+    layout = _layout(pdf, signer.display_name if signer else "")
+    return engine.fill_and_seal(
+        pdf, holder, number_notation=request.number_text, date_text=request.date_text,
+        seal_png=bytes(credential.image_png or b"") or default_seal_image(credential.agency.name),
+        box=layout.seal_box, agency_name=credential.agency.name,
+        reason=_("Issued by %(agency)s") % {"agency": credential.agency.name},
+        location=credential.agency.place_name or credential.agency.name, timestamper=timestamper(),
+    )
+
+
+def _has_number_field(pdf: bytes) -> bool:
+    import io
+
+    from pypdf import PdfReader
+
+    try:
+        return engine.NUMBER_FIELD in (PdfReader(io.BytesIO(pdf)).get_fields() or {})
+    except Exception:  # noqa: BLE001 - an unreadable form means "no field"; signing will report the rest
+        return False
+
+
+def _fail(request_id: int, message: str) -> None:
+    with transaction.atomic():
+        request = SigningRequest.objects.select_for_update().select_related("draft").get(pk=request_id)
+        if request.state != SigningState.SIGNING:
+            return
+        request.state, request.error, request.finished_at = SigningState.FAILED, message[:2000], timezone.now()
+        request.save(update_fields=["state", "error", "finished_at"])
+        target = request.document if request.document_id else request.draft
+        record_event(actor=request.requested_by, verb=events.SIGNING_FAILED, target=target,
+                     agency_id=request.draft.agency_id, data={"request_id": request.pk, "kind": request.kind,
+                                                               "reason": request.error})
+
+
+def _store(request_id: int, signed: bytes) -> None:
+    with transaction.atomic():
+        request = SigningRequest.objects.select_for_update().select_related("draft", "requested_by").get(pk=request_id)
+        if request.state != SigningState.SIGNING or request.result_blob_id:
+            return  # another delivery finished first: keep its result, never a second signature
+        actor = request.requested_by
+        if request.kind == SigningKind.PERSONAL:
+            version = drafting_services.store_system_version(
+                request.draft, actor, signed, name=f"ky-so-{request.source_version.file_name}",
+                note=_("Signed digitally"),
+            )
+            blob = version.blob
+            drafting_services.on_signed(
+                request.draft, actor, method="digital", authority_prefix=request.authority_prefix,
+                on_behalf_of=request.on_behalf_of,
+            )
+            target = request.draft
+        else:
+            attached = documents_services.attach_generated_file(
+                actor, request.document, signed, f"{request.document.code_number}-{request.document.code_notation}.pdf"
+                .replace("/", "-"),
+            )
+            blob = attached.blob
+            target = request.document
+        request.state, request.result_blob, request.finished_at, request.error = (
+            SigningState.DONE, blob, timezone.now(), "")
+        request.save(update_fields=["state", "result_blob", "finished_at", "error"])
+        record_event(actor=actor, verb=events.SIGNING_DONE, target=target, agency_id=request.draft.agency_id, data={
+            "request_id": request.pk, "kind": request.kind, "sha256": blob.sha256,
+            "credential": request.credential.fingerprint, "authority_prefix": request.authority_prefix,
+        })
+
+
+def run_signing_request(request_id: int) -> str:
+    """The body of the `signing` task; returns what happened (for logs and tests)."""
+    request = _take(request_id)
+    if request is None:
+        return "skipped"
+    try:
+        signed = _sign(request)
+    except SigningUnavailable as error:
+        _fail(request_id, str(error))
+        return "failed"
+    except (engine.SigningEngineError, keys.CertificateRefused, IntegrityFailure, ValueError) as error:
+        _fail(request_id, _("The document could not be signed: %(reason)s") % {"reason": error})
+        return "failed"
+    except Exception:
+        logger.exception("signing request %s failed", request_id)
+        _fail(request_id, _("The document could not be signed because of an unexpected error; the administrator "
+                            "can see the details in the server log."))
+        return "failed"
+    _store(request_id, signed)
+    return "done"
+
+
+def stale_request_ids(now=None) -> list[int]:
+    """Queued requests whose message a dead broker may have lost, and requests a dead worker left."""
+    now = now or timezone.now()
+    queued = SigningRequest.objects.filter(state=SigningState.QUEUED, created_at__lt=now - timedelta(minutes=1))
+    stuck = SigningRequest.objects.filter(state=SigningState.SIGNING, started_at__lt=now - SIGNING_LEASE)
+    return list(queued.values_list("pk", flat=True)[:500]) + list(stuck.values_list("pk", flat=True)[:500])
+
+
+# --- images for credentials without their own ---------------------------------------------------
+
+
+def default_signature_image() -> bytes:
+    """A neutral blue scribble for a person who has not uploaded their handwritten signature image."""
+    from .images import signature_png
+
+    return signature_png("")
+
+
+def default_seal_image(agency_name: str) -> bytes:
+    from .images import seal_png
+
+    return seal_png(agency_name)
+
+
+__all__ = ["CredentialKind", "key_holder", "run_signing_request", "stale_request_ids"]

@@ -1,0 +1,131 @@
+"""A verification report in words, for the verification page: (label, value) pairs in the reader's language.
+
+Called at display time (not when verifying), so a report stored as JSON reads in whatever language the
+person looking at it uses. Times are shown in the site's time zone (Asia/Ho_Chi_Minh, +07:00).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from signatures.verification import VERDICT_LABELS, SignatureReport, Verdict, VerificationReport
+
+
+def _time(value: datetime | None) -> str:
+    if value is None:
+        return "-"
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return local.isoformat(sep=" ", timespec="seconds")
+
+
+def _yes_no(value: bool | None) -> str:
+    if value is None:
+        return "-"
+    return _("Yes") if value else _("No")
+
+
+def _coverage(value: str) -> str:
+    return {
+        "entire_file": _("The whole file"),
+        "entire_revision": _("The whole file as it was when signed (content was appended later)"),
+        "contiguous_block": _("Only part of the file"),
+        "unclear": _("Unclear (abnormal byte range)"),
+    }.get(value, "-")
+
+
+def _modifications(value: str) -> str:
+    return {
+        "none": _("None"),
+        "lta_updates": _("Only validation data and timestamps"),
+        "form_filling": _("Form filling or further signatures"),
+        "annotations": _("Annotations"),
+        "other": _("Changes that are not allowed"),
+    }.get(value, _("Not analysed"))
+
+
+def _revocation(signature: SignatureReport) -> str:
+    if signature.revocation == "revoked":
+        if signature.revocation_time is not None:
+            return _("Revoked on %(date)s") % {"date": _time(signature.revocation_time)}
+        return _("Revoked")
+    return {
+        "good": _("Not revoked"),
+        "unknown": _("Unknown"),
+    }.get(signature.revocation, _("Not checked"))
+
+
+def _timestamp(signature: SignatureReport) -> str:
+    if signature.timestamp_time is None:
+        return _("None")
+    when = _time(signature.timestamp_time)
+    if signature.timestamp_valid is False:
+        return _("%(time)s (damaged timestamp)") % {"time": when}
+    if signature.timestamp_trusted:
+        return _("%(time)s, from a trusted timestamp authority") % {"time": when}
+    return _("%(time)s, from a timestamp authority that is not trusted") % {"time": when}
+
+
+def signature_lines(
+    signature: SignatureReport, number: int, validation_time: datetime | None = None
+) -> list[tuple[str, str]]:
+    """One signature (or document timestamp) in words, its verdict first and its reasons last."""
+    if signature.is_document_timestamp:
+        heading = _("Document timestamp %(number)s") % {"number": number}
+    else:
+        heading = _("Signature %(number)s") % {"number": number}
+    lines = [
+        (heading, signature.field_name),
+        (_("Verdict"), str(VERDICT_LABELS.get(signature.verdict, signature.verdict))),
+    ]
+    if signature.signer_name:
+        lines.append(
+            (_("Timestamp authority") if signature.is_document_timestamp else _("Signed by"), signature.signer_name)
+        )
+        lines.append((_("Certificate issued by"), signature.issuer))
+        lines.append((_("Certificate serial number"), signature.serial))
+        if signature.certificate_not_before and signature.certificate_not_after:
+            validity = _("%(start)s to %(end)s") % {
+                "start": _time(signature.certificate_not_before),
+                "end": _time(signature.certificate_not_after),
+            }
+            lines.append((_("Certificate validity"), validity))
+        lines.append((_("Certificate chain"), " → ".join(signature.chain) or "-"))
+        lines.append((_("Trusted"), _yes_no(signature.trusted)))
+        if signature.checked_at is not None and validation_time is not None and signature.checked_at != validation_time:
+            checked = _("%(time)s (time of the trusted timestamp)") % {"time": _time(signature.checked_at)}
+            lines.append((_("Certificate checked as of"), checked))
+    if signature.coverage:
+        lines.append((_("Signed content intact"), _yes_no(signature.intact and signature.valid)))
+        lines.append((_("Signature covers"), _coverage(signature.coverage)))
+        lines.append((_("Changes after signing"), _modifications(signature.modification_level)))
+    if not signature.is_document_timestamp:
+        if signature.signing_time is not None:
+            lines.append((_("Signing time (stated by the signer)"), _time(signature.signing_time)))
+        lines.append((_("Timestamp"), _timestamp(signature)))
+        if signature.coverage:
+            lines.append((_("PAdES level"), signature.pades_level or _("Not a PAdES signature (PKCS#7)")))
+    else:
+        lines.append((_("Timestamp"), _timestamp(signature)))
+    if signature.signer_name:
+        lines.append((_("Revocation status"), _revocation(signature)))
+    lines.extend((_("Reason"), _(reason)) for reason in signature.reasons)
+    lines.extend((_("Warning"), _(warning)) for warning in signature.warnings)
+    return lines
+
+
+def report_lines(report: VerificationReport) -> list[tuple[str, str]]:
+    """The whole report: the file's verdict and when it was checked, then each signature in signing order."""
+    lines = [
+        (_("Result"), str(VERDICT_LABELS.get(report.verdict, report.verdict))),
+        (_("Checked at"), _time(report.validation_time)),
+    ]
+    if report.error:
+        lines.append((_("Problem"), _(report.error)))
+    for number, signature in enumerate(report.signatures, start=1):
+        lines.extend(signature_lines(signature, number, report.validation_time))
+    if report.verdict == Verdict.UNSIGNED:
+        lines.append((_("Reason"), _("The file does not contain any digital signature.")))
+    return lines

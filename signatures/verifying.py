@@ -1,0 +1,89 @@
+"""Verification of stored PDFs, once per content (blobs are content-addressed): every PDF attached to a
+document or a draft gets a `FileVerification` row at once and is verified in a task against the trust
+store and the stored revocation lists. The result is kept per file and per signature."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from documents.models import FileBlob
+from documents.storage import IntegrityFailure, open_verified
+from documents.uploads import PDF
+
+from . import services
+from .models import FileVerification, SignatureCheck, VerificationState
+from .verification import Verdict, VerificationReport, verify_pdf
+
+
+def request_verification(blob: FileBlob) -> None:
+    """Note that this PDF must be verified and queue it after commit (the sweeper retries lost messages)."""
+    if blob.content_type != PDF:
+        return
+    _verification, created = FileVerification.objects.get_or_create(blob=blob)
+    if created:
+        from .tasks import enqueue_verification
+
+        sha256 = blob.sha256
+        transaction.on_commit(lambda: enqueue_verification(sha256))
+
+
+def verify_bytes(data: bytes) -> VerificationReport:
+    """Check a PDF against this installation's trust store and revocation lists, now."""
+    return verify_pdf(data, trust_roots=services.trust_roots(), intermediates=services.intermediates(),
+                      crls=services.revocation_lists())
+
+
+def verify_stored_file(sha256: str) -> str:
+    """The body of the verification task: idempotent (a done verification is not repeated)."""
+    verification = FileVerification.objects.select_related("blob").filter(blob_id=sha256).first()
+    if verification is None or verification.state == VerificationState.DONE:
+        return "skipped"
+    try:
+        with open_verified(verification.blob) as handle:
+            data = handle.read()
+    except (IntegrityFailure, OSError):
+        report = VerificationReport(verdict=Verdict.UNVERIFIABLE, error="The stored file is damaged.")
+    else:
+        report = verify_bytes(data)
+    store_report(verification.pk, report)
+    return str(report.verdict)
+
+
+def store_report(verification_id: int, report: VerificationReport) -> None:
+    with transaction.atomic():
+        verification = FileVerification.objects.select_for_update().get(pk=verification_id)
+        if verification.state == VerificationState.DONE:
+            return
+        verification.signatures.all().delete()
+        SignatureCheck.objects.bulk_create(
+            SignatureCheck(
+                verification=verification, position=index, field_name=signature.field_name[:200],
+                signer=signature.signer_name[:500], certificate_sha256=signature.signer_certificate_sha256 or "",
+                trusted=bool(signature.trusted), intact=bool(signature.intact), coverage=signature.coverage or "",
+                modification_level=signature.modification_level or "", signing_time=signature.signing_time,
+                timestamp_time=signature.timestamp_time, revocation=signature.revocation or "",
+                verdict=str(signature.verdict),
+            )
+            for index, signature in enumerate(report.signatures, start=1)
+        )
+        verification.verdict = str(report.verdict)
+        verification.signature_count = len(report.signatures)
+        verification.report = report.to_dict()
+        verification.state = VerificationState.DONE
+        verification.verified_at = timezone.now()
+        verification.save(update_fields=["verdict", "signature_count", "report", "state", "verified_at"])
+
+
+def pending_verifications(now=None) -> list[str]:
+    now = now or timezone.now()
+    return list(
+        FileVerification.objects.filter(state=VerificationState.PENDING, created_at__lt=now - timedelta(minutes=1))
+        .values_list("blob_id", flat=True)[:500]
+    )
+
+
+def verifications_for(blob_ids) -> dict[str, FileVerification]:
+    return {v.blob_id: v for v in FileVerification.objects.filter(blob_id__in=list(blob_ids))}

@@ -1,0 +1,185 @@
+"""Web pages of signing: the sign / seal / retry actions of the draft page, the certificates page (a
+person's own certificate; for administrators the agency seal, the people's certificates and the trust
+store) and the verification page. Thin: every change goes through signatures.services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from workflows.drafting_selectors import drafts_for
+
+from . import services
+from .api import MAX_VERIFY_BYTES, visible_signing_requests
+from .models import CredentialKind, KeyStorage, SigningCredential, TrustAnchor
+from .verification_text import report_lines
+from .verifying import verify_bytes
+
+
+def _errors(error: ValidationError) -> str:
+    if hasattr(error, "message_dict"):
+        return " ".join(message for messages_ in error.message_dict.values() for message in messages_)
+    return " ".join(error.messages)
+
+
+def _act(request: HttpRequest, call, success: str) -> bool:
+    try:
+        call()
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+        return False
+    except PermissionDenied as error:
+        messages.error(request, str(error) or _("You may not do this."))
+        return False
+    messages.success(request, success)
+    return True
+
+
+@login_required
+@require_POST
+def sign_draft(request: HttpRequest, pk: int) -> HttpResponse:
+    draft = get_object_or_404(drafts_for(request.user), pk=pk)
+    _act(request, lambda: services.request_personal_signature(request.user, draft,
+                                                              password=request.POST.get("password", "")),
+         _("Your signature is being applied; this page shows when it is done."))
+    return redirect("workflows:draft", pk=draft.pk)
+
+
+@login_required
+@require_POST
+def seal_draft(request: HttpRequest, pk: int) -> HttpResponse:
+    draft = get_object_or_404(drafts_for(request.user), pk=pk)
+    _act(request, lambda: services.request_seal(request.user, draft, password=request.POST.get("password", "")),
+         _("The document is registered; number, date and the agency seal are being applied."))
+    return redirect("workflows:draft", pk=draft.pk)
+
+
+@login_required
+@require_POST
+def retry(request: HttpRequest, pk: int) -> HttpResponse:
+    signing_request = get_object_or_404(visible_signing_requests(request.user), pk=pk)
+    _act(request, lambda: services.retry(request.user, signing_request, password=request.POST.get("password", "")),
+         _("Signing was queued again."))
+    return redirect("workflows:draft", pk=signing_request.draft_id)
+
+
+class Pkcs12Form(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Certificate file (.p12 or .pfx)"))
+    password = forms.CharField(label=gettext_lazy("Password of the file"), widget=forms.PasswordInput, required=False)
+    image = forms.FileField(label=gettext_lazy("Signature or seal image (PNG, transparent background)"),
+                            required=False)
+
+
+class CertificateOnlyForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Certificate (.cer, .crt or .pem)"))
+    chain = forms.FileField(label=gettext_lazy("Issuing CA certificates (optional)"), required=False)
+    key_storage = forms.ChoiceField(label=gettext_lazy("Where the key is"), choices=[
+        (KeyStorage.PKCS11, KeyStorage.PKCS11.label), (KeyStorage.EXTERNAL, KeyStorage.EXTERNAL.label)])
+    token_label = forms.CharField(label=gettext_lazy("Token label"), required=False)
+    key_label = forms.CharField(label=gettext_lazy("Key label on the token"), required=False)
+    pin = forms.CharField(label=gettext_lazy("Token PIN"), widget=forms.PasswordInput, required=False)
+    image = forms.FileField(label=gettext_lazy("Signature or seal image (PNG, transparent background)"),
+                            required=False)
+
+
+def _target(request: HttpRequest) -> services.CredentialInput:
+    """Whose certificate the form imports: the agency's seal, a person chosen by an administrator, or me."""
+    if request.POST.get("for") == "seal":
+        return services.CredentialInput(kind=CredentialKind.SEAL, agency=request.user.agency)
+    person_id = request.POST.get("person")
+    if person_id and person_id.isdigit():
+        person = get_object_or_404(get_user_model(), pk=int(person_id), agency_id=request.user.agency_id)
+        return services.CredentialInput(kind=CredentialKind.PERSONAL, user=person)
+    return services.CredentialInput(kind=CredentialKind.PERSONAL, user=request.user)
+
+
+def _image(form: forms.Form) -> bytes | None:
+    upload = form.cleaned_data.get("image")
+    return upload.read() if upload else None
+
+
+@login_required
+def certificates(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    is_admin = user.has_perm("signatures.add_signingcredential") and user.agency_id is not None
+    p12_form, cert_form = Pkcs12Form(), CertificateOnlyForm()
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "pkcs12":
+            p12_form = Pkcs12Form(request.POST, request.FILES)
+            if p12_form.is_valid():
+                target = _target(request)
+                target.image_png = _image(p12_form)
+                if _act(request, lambda: services.import_pkcs12(
+                        user, target, p12_form.cleaned_data["file"].read(), p12_form.cleaned_data["password"]),
+                        _("The certificate was imported; its key is stored encrypted.")):
+                    return redirect("signatures:certificates")
+        elif action == "certificate":
+            cert_form = CertificateOnlyForm(request.POST, request.FILES)
+            if cert_form.is_valid():
+                data = cert_form.cleaned_data
+                target = _target(request)
+                target.image_png = _image(cert_form)
+                chain = data["chain"].read() if data.get("chain") else b""
+                if _act(request, lambda: services.import_certificate(
+                        user, target, data["file"].read(), key_storage=data["key_storage"],
+                        token_label=data["token_label"], key_label=data["key_label"], pin=data["pin"],
+                        chain_content=chain), _("The certificate was imported.")):
+                    return redirect("signatures:certificates")
+        elif action == "deactivate":
+            credential = get_object_or_404(SigningCredential, pk=request.POST.get("credential") or 0, is_active=True)
+            _act(request, lambda: services.deactivate_credential(user, credential), _("The certificate was deactivated."))
+            return redirect("signatures:certificates")
+        elif action in ("trust", "crl", "untrust"):
+            if action == "untrust":
+                anchor = get_object_or_404(TrustAnchor, pk=request.POST.get("anchor") or 0)
+                _act(request, lambda: services.remove_trust_anchor(user, anchor), _("The CA is no longer trusted."))
+            else:
+                upload = request.FILES.get("file")
+                if upload is None:
+                    messages.error(request, _("Choose a file."))
+                elif action == "trust":
+                    _act(request, lambda: services.add_trust_anchors(user, upload.read()), _("The CA is now trusted."))
+                else:
+                    _act(request, lambda: services.set_revocation_list(user, upload.read()),
+                         _("The revocation list was stored."))
+            return redirect("signatures:certificates")
+    mine = SigningCredential.objects.filter(user=user).order_by("-is_active", "-created_at")
+    agency_credentials = (SigningCredential.objects.filter(agency_id=user.agency_id, is_active=True)
+                          .select_related("user").order_by("kind", "subject") if is_admin else [])
+    return render(request, "signatures/certificates.html", {
+        "mine": mine,
+        "is_admin": is_admin,
+        "agency_credentials": agency_credentials,
+        "people": get_user_model().objects.filter(agency_id=user.agency_id, is_active=True) if is_admin else [],
+        "anchors": TrustAnchor.objects.filter(is_active=True) if user.has_perm("signatures.view_trustanchor") else [],
+        "can_manage_trust": user.has_perm("signatures.add_trustanchor"),
+        "p12_form": p12_form,
+        "cert_form": cert_form,
+    })
+
+
+class VerifyForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Signed PDF"))
+
+
+@login_required
+def verify(request: HttpRequest) -> HttpResponse:
+    form = VerifyForm(request.POST or None, request.FILES or None)
+    report = lines = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_VERIFY_BYTES:
+            form.add_error("file", _("The file is too large to check."))
+        else:
+            report = verify_bytes(upload.read())
+            lines = report_lines(report)
+    return render(request, "signatures/verify.html", {"form": form, "report": report, "lines": lines})

@@ -1,0 +1,148 @@
+"""The leader signs the approved draft and the clerk fills number and date and applies the agency seal,
+through the services and the signing task; refusals, idempotence, failure and retry."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from audit.models import AuditEvent
+from documents.models import Document
+from signatures import events, services, signing
+from signatures.models import SigningCredential, SigningRequest, SigningState
+from signatures.verification import Verdict, verify_pdf
+from tests.factories import PASSWORD
+from workflows.drafting import DraftState
+
+pytestmark = pytest.mark.django_db
+
+
+def test_leader_signs_then_clerk_seals_and_both_signatures_are_valid(signed_setup, django_capture_on_commit_callbacks):
+    o, draft = signed_setup
+    with django_capture_on_commit_callbacks(execute=True):
+        request = services.request_personal_signature(o.leader, draft, password=PASSWORD)
+    request.refresh_from_db()
+    assert request.state == SigningState.DONE, request.error
+    draft.refresh_from_db()
+    assert draft.state == DraftState.SIGNED and draft.signed_by == o.leader
+    signed_version = draft.versions.order_by("-number").first()
+    assert signed_version.blob == request.result_blob
+
+    with django_capture_on_commit_callbacks(execute=True):
+        seal = services.request_seal(o.clerk, draft, password=PASSWORD)
+    seal.refresh_from_db()
+    assert seal.state == SigningState.DONE, seal.error
+    document = Document.objects.get(pk=seal.document_id)
+    main = document.files.get(is_main=True)
+    from documents.storage import open_verified
+
+    with open_verified(main.blob) as handle:
+        sealed = handle.read()
+    report = verify_pdf(sealed, trust_roots=services.trust_roots(), intermediates=services.intermediates(),
+                        crls=services.revocation_lists())
+    verdicts = [s.verdict for s in report.signatures]
+    # The leader's signature shows the later form filling (number and date) as an allowed change.
+    assert verdicts == [Verdict.VALID_WITH_WARNINGS, Verdict.VALID], report.to_dict()
+    import io
+
+    from pypdf import PdfReader
+
+    fields = {name: field.get("/V") for name, field in PdfReader(io.BytesIO(sealed)).get_fields().items()}
+    assert fields["SoKyHieu"] == document.code_number
+    assert fields["NgayBanHanh"].startswith(f"{o.agency.place_name or o.agency.name}, ngày ")
+    verbs = list(AuditEvent.objects.filter(verb__startswith="signatures.signing").values_list("verb", flat=True))
+    assert verbs.count(events.SIGNING_REQUESTED) == 2 and verbs.count(events.SIGNING_DONE) == 2
+
+
+def test_wrong_password_and_wrong_person_are_refused_and_change_nothing(signed_setup):
+    o, draft = signed_setup
+    with pytest.raises(PermissionDenied):
+        services.request_personal_signature(o.leader, draft, password="wrong")
+    with pytest.raises(PermissionDenied):
+        services.request_personal_signature(o.clerk, draft, password=PASSWORD)
+    with pytest.raises(ValidationError):  # nothing signed digitally yet
+        services.request_seal(o.clerk, draft, password=PASSWORD)
+    assert not SigningRequest.objects.exists()
+    draft.refresh_from_db()
+    assert draft.state == DraftState.READY_TO_SIGN
+
+
+def test_a_signer_without_a_certificate_is_told_so(signed_setup):
+    o, draft = signed_setup
+    SigningCredential.objects.filter(user=o.leader).update(is_active=False)
+    with pytest.raises(ValidationError) as refused:
+        services.request_personal_signature(o.leader, draft, password=PASSWORD)
+    assert "credential" in refused.value.message_dict
+
+
+def test_repeated_and_redelivered_tasks_never_sign_twice(signed_setup, django_capture_on_commit_callbacks):
+    o, draft = signed_setup
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        request = services.request_personal_signature(o.leader, draft, password=PASSWORD)
+        again = services.request_personal_signature(o.leader, draft, password=PASSWORD)
+    assert again.pk == request.pk and len(callbacks) == 1
+    assert signing.run_signing_request(request.pk) == "done"
+    assert signing.run_signing_request(request.pk) == "skipped"
+    versions = draft.versions.count()
+    assert versions == 2  # the draft and exactly one signed version
+    assert AuditEvent.objects.filter(verb=events.SIGNING_DONE).count() == 1
+
+
+def test_a_failed_signing_leaves_the_draft_unchanged_and_can_be_retried(signed_setup, monkeypatch,
+                                                                       django_capture_on_commit_callbacks):
+    o, draft = signed_setup
+
+    def token_gone(credential):
+        raise signing.SigningUnavailable("The token is not connected.")
+
+    monkeypatch.setattr(signing, "key_holder", token_gone)
+    with django_capture_on_commit_callbacks(execute=True):
+        request = services.request_personal_signature(o.leader, draft, password=PASSWORD)
+    request.refresh_from_db()
+    assert request.state == SigningState.FAILED and "token" in request.error
+    draft.refresh_from_db()
+    assert draft.state == DraftState.READY_TO_SIGN and draft.versions.count() == 1
+    assert AuditEvent.objects.filter(verb=events.SIGNING_FAILED).count() == 1
+
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=True):
+        retried = services.retry(o.leader, request, password=PASSWORD)
+    retried.refresh_from_db()
+    assert retried.pk == request.pk and retried.state == SigningState.DONE and retried.attempts == 2
+
+
+def test_a_pdf_without_the_decree_layout_is_signed_and_sealed_with_a_text_stamp(
+        signed_setup, django_capture_on_commit_callbacks):
+    """No blank number and date to fill: the seal shows number/notation and time at the top right."""
+    import io
+    import shutil
+    import subprocess
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from pypdf import PdfReader
+
+    from tests.factories import make_pdf
+    from workflows import drafting_services as ds
+
+    o, draft = signed_setup
+    ds.upload_version(o.leader, draft, SimpleUploadedFile("scan.pdf", make_pdf(2, "Bản khác"), "application/pdf"))
+    draft.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_personal_signature(o.leader, draft, password=PASSWORD)
+    draft.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        seal = services.request_seal(o.clerk, draft, password=PASSWORD)
+    seal.refresh_from_db()
+    assert seal.state == SigningState.DONE, seal.error
+    from documents.storage import open_verified
+
+    with open_verified(seal.result_blob) as handle:
+        sealed = handle.read()
+    report = verify_pdf(sealed, trust_roots=services.trust_roots(), intermediates=services.intermediates())
+    # The seal added after the leader's signature is an allowed change, shown as a warning on the first.
+    assert [s.verdict for s in report.signatures] == [Verdict.VALID_WITH_WARNINGS, Verdict.VALID], report.to_dict()
+    assert "SoKyHieu" not in (PdfReader(io.BytesIO(sealed)).get_fields() or {})
+    if shutil.which("pdftotext"):  # poppler draws the stamp's appearance; text extraction then shows it
+        text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-", "-"], input=sealed, capture_output=True,
+                              check=True).stdout.decode()
+        assert f"{seal.document.code_number}/{seal.document.code_notation}" in text and "+07:00" in text
