@@ -183,13 +183,15 @@ def _store_files(checked: list[CheckedUpload]) -> list[tuple[CheckedUpload, File
     return [(upload, store_blob(upload)) for upload in checked]
 
 
-def _attach_files(actor, document: Document, stored: list[tuple[CheckedUpload, FileBlob]]) -> list[DocumentFile]:
+def _attach_files(actor, document: Document, stored: list[tuple[CheckedUpload, FileBlob]], *,
+                  first_is_main: bool = True) -> list[DocumentFile]:
     from .tasks import enqueue_extraction
 
     attached = []
     for index, (upload, blob) in enumerate(stored):
         doc_file = DocumentFile.objects.create(
-            document=document, blob=blob, original_name=upload.name, is_main=index == 0, uploaded_by=actor
+            document=document, blob=blob, original_name=upload.name, is_main=first_is_main and index == 0,
+            uploaded_by=actor
         )
         record_event(
             actor=actor, verb=events.DOCUMENT_FILE_ATTACHED, target=document, agency_id=document.agency_id,
@@ -476,15 +478,23 @@ def record_opening(user, document: Document) -> None:
         )
 
 
-def attach_generated_file(actor, document: Document, content: bytes, name: str) -> DocumentFile:
-    """Attach a PDF the system produced for this document (the sealed original from the signing task)
-    as its main file, audited like an upload. Must run inside the caller's transaction."""
+def attach_generated_file(actor, document: Document, content: bytes, name: str, *, is_main: bool = True) -> DocumentFile:
+    """Attach a PDF the system produced for this document (the sealed original, a signed attachment) as a
+    file of it, audited like an upload. Must run inside the caller's transaction."""
     import hashlib
     import io
 
     checked = CheckedUpload(name=name, content_type=PDF, size=len(content),
                             sha256=hashlib.sha256(content).hexdigest(), file=io.BytesIO(content))
     blob = store_blob(checked)
-    DocumentFile.objects.filter(document=document, is_main=True).update(is_main=False)
-    (attached,) = _attach_files(actor, document, [(checked, blob)])
+    if is_main:
+        DocumentFile.objects.filter(document=document, is_main=True).update(is_main=False)
+    (attached,) = _attach_files(actor, document, [(checked, blob)], first_is_main=is_main)
+    return attached
+
+
+def attach_stored_blob(actor, document: Document, blob: FileBlob, name: str) -> DocumentFile:
+    """Attach a file already stored (a draft's attachment) to the document, as a secondary file."""
+    checked = CheckedUpload(name=name, content_type=blob.content_type, size=blob.size, sha256=blob.sha256, file=None)
+    (attached,) = _attach_files(actor, document, [(checked, blob)], first_is_main=False)
     return attached

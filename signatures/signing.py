@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from audit.services import record_event
 from documents import services as documents_services
 from documents.storage import IntegrityFailure, open_verified
+from documents.uploads import PDF
 from workflows import drafting_services
 from workflows.drafting import DraftVersion
 
@@ -92,7 +93,28 @@ def _layout(pdf: bytes, signer_name: str):
     return find_layout(pdf, signer_name=signer_name)
 
 
-def _sign(request: SigningRequest) -> bytes:
+def _sign(request: SigningRequest) -> tuple[bytes, list[tuple[str, bytes | None, object]]]:
+    """The signed main file, and for the seal the draft's separately filed attachments: PDFs signed by the
+    agency at the top right of page 1 (PL I §II.8.b), other files as they are."""
+    main = _sign_main(request)
+    if request.kind != SigningKind.SEAL:
+        return main, []
+    document, holder = request.document, key_holder(request.credential)
+    extras: list[tuple[str, bytes | None, object]] = []
+    for attachment in request.draft.attachments.select_related("blob"):
+        if attachment.blob.content_type != PDF:
+            extras.append((attachment.file_name, None, attachment.blob))
+            continue
+        with open_verified(attachment.blob) as handle:
+            content = handle.read()
+        extras.append((attachment.file_name, engine.sign_attachment(
+            content, holder, number_notation=f"{document.code_number}/{document.code_notation}",
+            signing_time=timezone.localtime(), agency_name=request.credential.agency.name, timestamper=timestamper(),
+        ), None))
+    return main, extras
+
+
+def _sign_main(request: SigningRequest) -> bytes:
     credential = request.credential
     holder = key_holder(credential)
     pdf = _read(request.source_version)
@@ -149,7 +171,7 @@ def _fail(request_id: int, message: str) -> None:
                                                                "reason": request.error})
 
 
-def _store(request_id: int, signed: bytes) -> None:
+def _store(request_id: int, signed: bytes, extras: list[tuple[str, bytes | None, object]]) -> None:
     with transaction.atomic():
         request = SigningRequest.objects.select_for_update().select_related("draft", "requested_by").get(pk=request_id)
         if request.state != SigningState.SIGNING or request.result_blob_id:
@@ -173,6 +195,11 @@ def _store(request_id: int, signed: bytes) -> None:
             )
             blob = attached.blob
             target = request.document
+            for name, content, stored in extras:
+                if content is not None:
+                    documents_services.attach_generated_file(actor, request.document, content, name, is_main=False)
+                else:
+                    documents_services.attach_stored_blob(actor, request.document, stored, name)
         request.state, request.result_blob, request.finished_at, request.error = (
             SigningState.DONE, blob, timezone.now(), "")
         request.save(update_fields=["state", "result_blob", "finished_at", "error"])
@@ -188,7 +215,7 @@ def run_signing_request(request_id: int) -> str:
     if request is None:
         return "skipped"
     try:
-        signed = _sign(request)
+        signed, extras = _sign(request)
     except SigningUnavailable as error:
         _fail(request_id, str(error))
         return "failed"
@@ -200,7 +227,7 @@ def run_signing_request(request_id: int) -> str:
         _fail(request_id, _("The document could not be signed because of an unexpected error; the administrator "
                             "can see the details in the server log."))
         return "failed"
-    _store(request_id, signed)
+    _store(request_id, signed, extras)
     return "done"
 
 

@@ -14,7 +14,7 @@ from accounts import roles
 from accounts.models import Agency, AuthorityPrefix, Unit
 from documents.models import Confidentiality, Document, DocumentType, FileBlob, Urgency
 
-__all__ = ["StepAction", "ReviewChain", "ReviewStep", "DraftState", "Draft", "DraftVersion"]
+__all__ = ["StepAction", "ReviewChain", "ReviewStep", "DraftState", "Draft", "DraftVersion", "DraftAttachment"]
 
 
 class StepAction(models.TextChoices):
@@ -179,3 +179,22 @@ class DraftVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.draft_id} v{self.number}"
+
+
+class DraftAttachment(models.Model):
+    """An attachment or appendix filed separately from the draft (Decree 30 PL I §II.8.b): issued with the
+    document as its own file, and, on the digital path, signed by the agency at the top right of page 1."""
+
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="attachments")
+    blob = models.ForeignKey(FileBlob, on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(_("file name"), max_length=255)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("draft attachment")
+        verbose_name_plural = _("draft attachments")
+        ordering = ["draft", "id"]
+
+    def __str__(self) -> str:
+        return self.file_name

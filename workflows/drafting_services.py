@@ -25,9 +25,10 @@ from documents.selectors import visible_documents
 from documents.storage import store_blob
 from documents.uploads import DOCX, PDF, UploadRejected, check_upload
 
-from .drafting import Draft, DraftState, DraftVersion, ReviewChain, ReviewStep, StepAction
+from .drafting import Draft, DraftAttachment, DraftState, DraftVersion, ReviewChain, ReviewStep, StepAction
 from .events import (  # noqa: E402 - the draft verbs live with the app's other audit verbs
     DRAFT_APPROVED,
+    DRAFT_ATTACHMENT_ADDED,
     DRAFT_CREATED,
     DRAFT_FORWARDED,
     DRAFT_ISSUED,
@@ -243,7 +244,7 @@ def _notify_holders(draft: Draft) -> None:
 # --- transitions --------------------------------------------------------------------------------
 
 
-def create_draft(actor, data: DraftInput, upload=None) -> Draft:
+def create_draft(actor, data: DraftInput, upload=None, attachments=()) -> Draft:
     """A staff member starts a draft in their unit (optionally with the first file version)."""
     if not actor.is_authenticated or not actor.is_active or actor.agency_id is None:
         raise PermissionDenied(_("Only people of an agency may draft."))
@@ -272,6 +273,7 @@ def create_draft(actor, data: DraftInput, upload=None) -> Draft:
         in_response_to = visible_documents(actor).filter(pk=data.in_response_to_id).first()
         if in_response_to is None:
             errors["in_response_to"] = _("Choose a document you can see.")
+    checked_attachments = _check_attachments(attachments)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -286,6 +288,7 @@ def create_draft(actor, data: DraftInput, upload=None) -> Draft:
         if upload is not None:
             version = _store_version(actor, draft, upload, "")
             _event(actor, DRAFT_VERSION_UPLOADED, draft, {"number": version.number, "sha256": version.blob_id})
+        _store_attachments(actor, draft, checked_attachments)
     return draft
 
 
@@ -296,14 +299,7 @@ def upload_version(actor, draft: Draft, upload, *, note: str = "", expected_vers
         draft = _lock(draft)
         _require_same_agency(actor, draft.agency_id)
         _check_version(draft, expected_version)
-        if draft.state == DraftState.DRAFTING:
-            if actor.pk != draft.drafter_id:
-                raise PermissionDenied(_("Only the drafter may change the draft now."))
-        elif draft.state in (DraftState.IN_REVIEW, DraftState.READY_TO_SIGN):
-            if step_authority(actor, draft) is None:
-                raise PermissionDenied(_("Only the person holding the current step may change the draft."))
-        else:
-            _check_state(draft, DraftState.DRAFTING, DraftState.IN_REVIEW, DraftState.READY_TO_SIGN)
+        _require_may_change(actor, draft)
         version = _store_version(actor, draft, upload, note)
         _bump(draft)
         _event(actor, DRAFT_VERSION_UPLOADED, draft, {"number": version.number, "sha256": version.blob_id,
@@ -329,6 +325,52 @@ def _send_back_for_reapproval(actor, draft: Draft) -> None:
     _bump(draft, "current_step", "current_holder", "state")
     _event(actor, DRAFT_REAPPROVAL, draft, {"from_step_id": step.pk, "to_step_id": target.pk})
     _notify_holders(draft)
+
+
+def add_attachments(actor, draft: Draft, uploads, *, expected_version: int | None = None) -> list[DraftAttachment]:
+    """Attachments filed separately from the draft: by the drafter while drafting, or by the current
+    step-holder. Every file is checked before anything is written."""
+    checked = _check_attachments(uploads)
+    with transaction.atomic():
+        draft = _lock(draft)
+        _require_same_agency(actor, draft.agency_id)
+        _check_version(draft, expected_version)
+        _require_may_change(actor, draft)
+        added = _store_attachments(actor, draft, checked)
+        _bump(draft)
+    return added
+
+
+def _check_attachments(uploads) -> list:
+    checked = []
+    for upload in uploads:
+        try:
+            checked.append(check_upload(upload))
+        except UploadRejected as exc:
+            raise ValidationError({"attachments": str(exc)}) from exc
+    return checked
+
+
+def _store_attachments(actor, draft: Draft, checked: list) -> list[DraftAttachment]:
+    added = []
+    for item in checked:
+        blob = store_blob(item)
+        attachment = DraftAttachment.objects.create(draft=draft, blob=blob, file_name=item.name[:255],
+                                                    uploaded_by=actor)
+        _event(actor, DRAFT_ATTACHMENT_ADDED, draft, {"name": attachment.file_name, "sha256": blob.sha256})
+        added.append(attachment)
+    return added
+
+
+def _require_may_change(actor, draft: Draft) -> None:
+    if draft.state == DraftState.DRAFTING:
+        if actor.pk != draft.drafter_id:
+            raise PermissionDenied(_("Only the drafter may change the draft now."))
+    elif draft.state in (DraftState.IN_REVIEW, DraftState.READY_TO_SIGN):
+        if step_authority(actor, draft) is None:
+            raise PermissionDenied(_("Only the person holding the current step may change the draft."))
+    else:
+        _check_state(draft, DraftState.DRAFTING, DraftState.IN_REVIEW, DraftState.READY_TO_SIGN)
 
 
 def submit(actor, draft: Draft, *, expected_version: int | None = None) -> Draft:
@@ -513,6 +555,9 @@ def issue_draft(clerk, draft: Draft, final_file, *, expected_version: int | None
         )
         uploads = [final_file] if final_file is not None else []
         document = documents_services.register_outgoing(clerk, data, uploads, confirm_duplicate=False)
+        if final_file is not None:  # the digital path attaches the signed attachments itself
+            for attachment in draft.attachments.select_related("blob"):
+                documents_services.attach_stored_blob(clerk, document, attachment.blob, attachment.file_name)
         draft.issued_document = document
         draft.state = DraftState.ISSUED
         draft.current_step = None

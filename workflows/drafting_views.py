@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import roles
+from documents.forms import MultipleFileField
 from documents.models import Confidentiality, DocumentType, Urgency
 from documents.storage import open_verified
 
@@ -38,6 +39,7 @@ class DraftForm(forms.Form):
                                  widget=forms.Textarea(attrs={"rows": 3}))
     internal = forms.BooleanField(label=gettext_lazy("Internal document (to units of this agency)"), required=False)
     file = forms.FileField(label=gettext_lazy("Draft file (DOCX or PDF)"))
+    attachments = MultipleFileField(label=gettext_lazy("Attachments in separate files"), required=False)
 
     def __init__(self, *args, agency_id: int, **kwargs):
         super().__init__(*args, **kwargs)
@@ -87,7 +89,8 @@ def draft_new(request: HttpRequest) -> HttpResponse:
     form = DraftForm(request.POST or None, request.FILES or None, agency_id=request.user.agency_id)
     if request.method == "POST" and form.is_valid():
         try:
-            draft = services.create_draft(request.user, form.draft_input(), form.cleaned_data["file"])
+            draft = services.create_draft(request.user, form.draft_input(), form.cleaned_data["file"],
+                                          form.cleaned_data["attachments"])
         except ValidationError as exc:
             for message in exc.messages:
                 form.add_error(None, message)
@@ -119,7 +122,8 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
         forward_to = list(people) if draft.current_step.role else []
     context = {
         "draft": draft,
-        "versions": draft.versions.select_related("uploaded_by"),
+        "versions": draft.versions.select_related("uploaded_by", "blob"),
+        "attachments": draft.attachments.select_related("uploaded_by", "blob"),
         "steps": steps,
         "earlier_steps": [s for s in steps if current_order is not None and s.order < current_order],
         "history": selectors.draft_history(draft),
@@ -146,6 +150,14 @@ def draft_version_file(request: HttpRequest, pk: int, number: int) -> FileRespon
                         content_type=version.blob.content_type)
 
 
+@login_required
+def draft_attachment_file(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+    draft = _draft_or_404(request, pk)
+    attachment = get_object_or_404(draft.attachments.select_related("blob"), pk=attachment_id)
+    return FileResponse(open_verified(attachment.blob), as_attachment=True, filename=attachment.file_name,
+                        content_type=attachment.blob.content_type)
+
+
 
 
 
@@ -158,6 +170,8 @@ def draft_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     calls = {
         "upload": lambda: services.upload_version(user, draft, request.FILES.get("file") or _missing_file(),
                                                   note=comment, expected_version=expected),
+        "attach": lambda: services.add_attachments(user, draft, request.FILES.getlist("attachments")
+                                                   or [_missing_file()], expected_version=expected),
         "submit": lambda: services.submit(user, draft, expected_version=expected),
         "approve": lambda: services.approve_step(user, draft, comment=comment, expected_version=expected),
         "return": lambda: services.return_draft(

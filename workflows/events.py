@@ -24,6 +24,7 @@ DRAFT_FORWARDED = "draft.forwarded"
 DRAFT_SIGNED = "draft.signed"
 DRAFT_ISSUED = "draft.issued"
 DRAFT_REAPPROVAL = "draft.sent_for_reapproval"
+DRAFT_ATTACHMENT_ADDED = "draft.attachment_added"
 
 from django.utils.translation import gettext_lazy as _  # noqa: E402
 
@@ -49,4 +50,5 @@ LABELS = {
     DRAFT_SIGNED: _("signed"),
     DRAFT_ISSUED: _("issued"),
     DRAFT_REAPPROVAL: _("changed after approval: sent back for re-approval"),
+    DRAFT_ATTACHMENT_ADDED: _("attachment added"),
 }

@@ -30,5 +30,7 @@ urlpatterns += [
     path("drafts/new/", drafting_views.draft_new, name="draft_new"),
     path("drafts/<int:pk>/", drafting_views.draft_detail, name="draft"),
     path("drafts/<int:pk>/versions/<int:number>/", drafting_views.draft_version_file, name="draft_version_file"),
+    path("drafts/<int:pk>/attachments/<int:attachment_id>/", drafting_views.draft_attachment_file,
+         name="draft_attachment_file"),
     path("drafts/<int:pk>/<slug:step>/", drafting_views.draft_step, name="draft_step"),
 ]

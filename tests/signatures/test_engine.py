@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import subprocess
 import unicodedata
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from asn1crypto import crl as asn1_crl
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw
@@ -39,6 +37,7 @@ from signatures.engine import Box, SigningEngineError, StampFont
 from signatures.keys import StoredKeyHolder, encrypt_key_for
 from signatures.pki import DemoPki, Identity, build_demo_pki
 from signatures.signers import SigningUnavailable
+from tests.signatures import poppler
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -173,8 +172,7 @@ def _statuses(pki: DemoPki, data: bytes) -> dict:
 
 
 def _pdftotext(data: bytes, *, page: int) -> str:
-    if not shutil.which("pdftotext"):
-        pytest.skip("poppler-utils (pdftotext) not installed")
+    poppler.require("pdftotext")
     result = subprocess.run(
         ["pdftotext", "-f", str(page), "-l", str(page), "-", "-"], input=data, capture_output=True, check=True
     )
@@ -413,23 +411,8 @@ def test_signing_time_is_iso_8601_in_vietnam_time() -> None:
 # --- an independent validator --------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not (shutil.which("pdfsig") and shutil.which("certutil")), reason="poppler-utils/libnss3-tools")
 def test_pdfsig_reports_both_signatures_valid_and_trusted(pki: DemoPki, issued: bytes, tmp_path: Path) -> None:
-    nss = tmp_path / "nss"
-    nss.mkdir()
-    root_pem = tmp_path / "root.pem"
-    root_pem.write_bytes(pki.root.certificate.public_bytes(serialization.Encoding.PEM))
-    subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True, capture_output=True)
-    subprocess.run(
-        ["certutil", "-A", "-d", f"sql:{nss}", "-n", "demo-root", "-t", "CT,C,C", "-i", str(root_pem)],
-        check=True,
-        capture_output=True,
-    )
-    issued_path = tmp_path / "issued.pdf"
-    issued_path.write_bytes(issued)
-    report = subprocess.run(
-        ["pdfsig", "-nssdir", f"sql:{nss}", str(issued_path)], capture_output=True, text=True, check=True
-    ).stdout
+    report = poppler.pdfsig(issued, [pki.root.certificate], tmp_path)
     assert report.count("Signature Validation: Signature is Valid.") == 2, report
     assert report.count("Certificate Validation: Certificate is Trusted.") == 2, report
     assert "Signature Field Name: ChuKyLanhDao" in report and "Signature Field Name: ChuKyCoQuan" in report

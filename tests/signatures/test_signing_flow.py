@@ -12,12 +12,14 @@ from signatures import events, services, signing
 from signatures.models import SigningCredential, SigningRequest, SigningState
 from signatures.verification import Verdict, verify_pdf
 from tests.factories import PASSWORD
+from tests.signatures import poppler
 from workflows.drafting import DraftState
 
 pytestmark = pytest.mark.django_db
 
 
-def test_leader_signs_then_clerk_seals_and_both_signatures_are_valid(signed_setup, django_capture_on_commit_callbacks):
+def test_leader_signs_then_clerk_seals_and_both_signatures_are_valid(signed_setup, django_capture_on_commit_callbacks,
+                                                                   tmp_path):
     o, draft = signed_setup
     with django_capture_on_commit_callbacks(execute=True):
         request = services.request_personal_signature(o.leader, draft, password=PASSWORD)
@@ -50,6 +52,10 @@ def test_leader_signs_then_clerk_seals_and_both_signatures_are_valid(signed_setu
     fields = {name: field.get("/V") for name, field in PdfReader(io.BytesIO(sealed)).get_fields().items()}
     assert fields["SoKyHieu"] == document.code_number
     assert fields["NgayBanHanh"].startswith(f"{o.agency.place_name or o.agency.name}, ngày ")
+    # An independent validator agrees: poppler's pdfsig, trusting only the demo root.
+    report = poppler.pdfsig(sealed, services.trust_roots(), tmp_path)
+    assert report.count("Signature Validation: Signature is Valid.") == 2, report
+    assert report.count("Certificate Validation: Certificate is Trusted.") == 2, report
     verbs = list(AuditEvent.objects.filter(verb__startswith="signatures.signing").values_list("verb", flat=True))
     assert verbs.count(events.SIGNING_REQUESTED) == 2 and verbs.count(events.SIGNING_DONE) == 2
 
@@ -115,8 +121,6 @@ def test_a_pdf_without_the_decree_layout_is_signed_and_sealed_with_a_text_stamp(
         signed_setup, django_capture_on_commit_callbacks):
     """No blank number and date to fill: the seal shows number/notation and time at the top right."""
     import io
-    import shutil
-    import subprocess
 
     from django.core.files.uploadedfile import SimpleUploadedFile
     from pypdf import PdfReader
@@ -142,7 +146,54 @@ def test_a_pdf_without_the_decree_layout_is_signed_and_sealed_with_a_text_stamp(
     # The seal added after the leader's signature is an allowed change, shown as a warning on the first.
     assert [s.verdict for s in report.signatures] == [Verdict.VALID_WITH_WARNINGS, Verdict.VALID], report.to_dict()
     assert "SoKyHieu" not in (PdfReader(io.BytesIO(sealed)).get_fields() or {})
-    if shutil.which("pdftotext"):  # poppler draws the stamp's appearance; text extraction then shows it
-        text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-", "-"], input=sealed, capture_output=True,
-                              check=True).stdout.decode()
-        assert f"{seal.document.code_number}/{seal.document.code_notation}" in text and "+07:00" in text
+    text = poppler.pdftotext_first_page(sealed)  # poppler draws the stamp's appearance
+    assert f"{seal.document.code_number}/{seal.document.code_notation}" in text and "+07:00" in text
+
+
+def test_separate_attachments_get_the_agency_signature_top_right_on_issue(
+        signed_setup, django_capture_on_commit_callbacks):
+    """PL I §II.8.b: a PDF attachment in its own file is signed by the agency (no image; number/notation and
+    ISO 8601 time with +07:00); other attachments go with the document as they are."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from documents.storage import open_verified
+    from signatures.sample_documents import build_attachment_pdf
+    from workflows import drafting_services as ds
+
+    o, draft = signed_setup
+    appendix = build_attachment_pdf("Phụ lục danh sách thành viên Tổ công tác")
+    ds.add_attachments(o.leader, draft, [
+        SimpleUploadedFile("phu-luc.pdf", appendix, "application/pdf"),
+        SimpleUploadedFile("bang-tinh.xlsx", _xlsx(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ])
+    draft.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_personal_signature(o.leader, draft, password=PASSWORD)
+    draft.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        seal = services.request_seal(o.clerk, draft, password=PASSWORD)
+    seal.refresh_from_db()
+    assert seal.state == SigningState.DONE, seal.error
+    files = {f.original_name: f for f in seal.document.files.select_related("blob")}
+    assert set(files) == {f"{seal.document.code_number}-{seal.document.code_notation}.pdf".replace("/", "-"),
+                          "phu-luc.pdf", "bang-tinh.xlsx"}
+    assert [f.is_main for f in files.values()].count(True) == 1
+    with open_verified(files["phu-luc.pdf"].blob) as handle:
+        signed_appendix = handle.read()
+    report = verify_pdf(signed_appendix, trust_roots=services.trust_roots(), intermediates=services.intermediates())
+    assert [s.verdict for s in report.signatures] == [Verdict.VALID]
+    text = poppler.pdftotext_first_page(signed_appendix)
+    assert f"{seal.document.code_number}/{seal.document.code_notation}" in text and "+07:00" in text
+    assert files["bang-tinh.xlsx"].blob.sha256 == draft.attachments.get(file_name="bang-tinh.xlsx").blob_id
+
+
+def _xlsx() -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active["A1"] = "Danh sách"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

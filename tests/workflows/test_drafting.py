@@ -388,3 +388,33 @@ def test_new_agency_gets_the_default_chain_at_once():
     chain = ReviewChain.objects.get(agency=agency, document_type__isnull=True, is_active=True)
     assert [s.action for s in chain.steps.order_by("order")] == [
         StepAction.REVIEW, StepAction.FORMAT_CHECK, StepAction.SIGN]
+
+
+def test_attachments_are_kept_with_the_draft_and_issued_with_the_document():
+    from django.test import Client  # noqa: PLC0415
+
+    o = office()
+    draft = ds.create_draft(o.handler, ds.DraftInput(document_type_id=doc_type("cong-van").pk, subject="Có phụ lục",
+                                                     proposed_signer_id=o.leader.pk),
+                            pdf_upload(), [pdf_upload("phu-luc.pdf", "Phụ lục")])
+    with pytest.raises(ValidationError):  # a refused attachment changes nothing
+        ds.add_attachments(o.handler, draft, [SimpleUploadedFile("x.exe", b"MZ\x90\x00rest")])
+    with pytest.raises(PermissionDenied):
+        ds.add_attachments(o.colleague, draft, [pdf_upload("khac.pdf")])
+    assert [a.file_name for a in draft.attachments.all()] == ["phu-luc.pdf"]
+    assert draft_verbs(draft).count(wf_events.DRAFT_ATTACHMENT_ADDED) == 1
+    attachment = draft.attachments.get()
+    url = f"/work/drafts/{draft.pk}/attachments/{attachment.pk}/"
+    page = Client()
+    page.force_login(o.outsider)
+    assert page.get(url).status_code == 404
+    page.force_login(o.handler)
+    assert page.get(url).status_code == 200
+
+    draft = ds.submit(o.handler, draft)
+    draft = ds.approve_step(o.unit_leader, draft)
+    draft = ds.approve_step(o.clerk, draft)
+    draft = ds.mark_signed_on_paper(o.leader, draft)
+    document = ds.issue_draft(o.clerk, draft, pdf_upload("ban-ky.pdf", "Bản ký"))
+    assert sorted((f.original_name, f.is_main) for f in document.files.all()) == [
+        ("ban-ky.pdf", True), ("phu-luc.pdf", False)]
