@@ -82,7 +82,9 @@ def install(actor, agencies: Iterable[Agency], *, directory: Path | None = None)
         bundle = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (pki.root.certificate,
                                                                               pki.issuing_ca.certificate))
         result.anchors = services.add_trust_anchors(actor, bundle)
+        # Both CAs' CRLs: with current revocation data for the whole chain, signatures are PAdES B-LT.
         services.set_revocation_list(actor, pki.crl().public_bytes(serialization.Encoding.DER))
+        services.set_revocation_list(actor, pki.crl(issuer="root").public_bytes(serialization.Encoding.DER))
         for agency in agencies:
             seal = services.CredentialInput(kind=CredentialKind.SEAL, agency=agency, image_png=seal_png(agency.name))
             result.seals += _credential(actor, pki.seals[_seal_code(agency)], seal)

@@ -67,6 +67,22 @@ def timestamper():
     return engine.timestamper_from_url(settings.SIGNING_TSA_URL) if settings.SIGNING_TSA_URL else None
 
 
+def validation_material() -> engine.ValidationMaterial | None:
+    """PAdES B-LT (the chain and its CRLs embedded, so the signature can be checked offline years later)
+    when every trusted CA has a current revocation list; otherwise None (B-B or B-T). Revocation data is
+    what administrators brought in: nothing is fetched, the network is often closed."""
+    from .models import TrustAnchor
+
+    now = timezone.now()
+    anchors = list(TrustAnchor.objects.filter(is_active=True).only("crl_der", "crl_next_update"))
+    if not anchors or any(a.crl_der is None or (a.crl_next_update and a.crl_next_update < now) for a in anchors):
+        return None
+    from .services import intermediates, revocation_lists, trust_roots
+
+    return engine.ValidationMaterial(trust_roots=trust_roots(), intermediates=intermediates(),
+                                     crls=revocation_lists(), revocation_mode="require")
+
+
 def _take(request_id: int) -> SigningRequest | None:
     """Mark the request as being signed, unless it is done, failed, or a live worker has it."""
     with transaction.atomic():
@@ -126,6 +142,7 @@ def _sign_main(request: SigningRequest) -> bytes:
             box=layout.signature_box, number_box=layout.number_box, date_box=layout.date_box,
             signer_name=signer.display_name, reason=_("Approval and signing of the document"),
             location=credential.agency.place_name or credential.agency.name, timestamper=timestamper(),
+            validation=validation_material(),
         )
     if not _has_number_field(pdf):
         # The leader signed a PDF without Decree 30's blank number and date (no field to fill): the agency
@@ -144,6 +161,7 @@ def _sign_main(request: SigningRequest) -> bytes:
         box=layout.seal_box, agency_name=credential.agency.name,
         reason=_("Issued by %(agency)s") % {"agency": credential.agency.name},
         location=credential.agency.place_name or credential.agency.name, timestamper=timestamper(),
+        validation=validation_material(),
     )
 
 

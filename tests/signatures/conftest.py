@@ -23,10 +23,10 @@ def decree30(o) -> bytes:
     )
 
 
-@pytest.fixture
-def signed_setup(superuser_actor):
+def make_signed_setup(admin):
+    """An office with the demo PKI installed (kept as `o.pki`) and a Decree 30 draft ready to sign."""
     o = office()
-    install(superuser_actor, [o.agency])
+    o.pki = install(admin, [o.agency]).pki
     ds.ensure_default_chain(o.agency)
     data = ds.DraftInput(document_type_id=_type("quyet-dinh"), subject="Về việc thành lập Tổ công tác",
                          proposed_signer_id=o.leader.pk, recipients=[{"name": "Như Điều 3"}])
@@ -36,6 +36,11 @@ def signed_setup(superuser_actor):
     draft = ds.approve_step(o.clerk, draft)
     assert draft.state == DraftState.READY_TO_SIGN
     return o, draft
+
+
+@pytest.fixture
+def signed_setup(superuser_actor):
+    return make_signed_setup(superuser_actor)
 
 
 @pytest.fixture

@@ -45,6 +45,8 @@ def test_leader_signs_then_clerk_seals_and_both_signatures_are_valid(signed_setu
     verdicts = [s.verdict for s in report.signatures]
     # The leader's signature shows the later form filling (number and date) as an allowed change.
     assert verdicts == [Verdict.VALID_WITH_WARNINGS, Verdict.VALID], report.to_dict()
+    # No timestamp authority configured: PAdES B-B.
+    assert [s.pades_level for s in report.signatures] == ["B-B", "B-B"], report.to_dict()
     import io
 
     from pypdf import PdfReader
@@ -197,3 +199,33 @@ def _xlsx() -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def test_with_a_timestamp_authority_signatures_are_b_t_and_with_current_crls_b_lt(
+        signed_setup, monkeypatch, django_capture_on_commit_callbacks):
+    """A configured TSA gives B-T; every trusted CA having a current CRL (the demo brings both) adds the
+    chain and CRLs to the file: B-LT, checkable offline later."""
+    from signatures import engine
+    from signatures.models import TrustAnchor
+
+    o, draft = signed_setup
+    monkeypatch.setattr(signing, "timestamper",
+                        lambda: engine.make_timestamper(o.pki.tsa.certificate, o.pki.tsa.private_key, o.pki.tsa.chain))
+    with django_capture_on_commit_callbacks(execute=True):
+        request = services.request_personal_signature(o.leader, draft, password=PASSWORD)
+    request.refresh_from_db()
+    assert request.state == SigningState.DONE, request.error
+    from documents.storage import open_verified
+
+    with open_verified(request.result_blob) as handle:
+        signed = handle.read()
+    report = verify_pdf(signed, trust_roots=services.trust_roots() + [o.pki.tsa.chain[-1]],
+                        intermediates=services.intermediates(), crls=services.revocation_lists())
+    (signature,) = report.signatures
+    assert (signature.verdict, signature.pades_level, signature.revocation) == (Verdict.VALID, "B-LT", "good"), \
+        report.to_dict()
+    assert signature.timestamp_time is not None
+
+    # Without current revocation data the same signature is B-T only (nothing fetched, nothing embedded).
+    TrustAnchor.objects.update(crl_der=None, crl_next_update=None)
+    assert signing.validation_material() is None

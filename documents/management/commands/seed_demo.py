@@ -1041,7 +1041,7 @@ class Command(BaseCommand):
         ("returned", "Về việc tổ chức tập huấn nghiệp vụ văn thư, lưu trữ năm {year}", "cong-van", 0),
         ("in review", "Kế hoạch triển khai chuyển đổi số trong cơ quan năm {year}", "ke-hoach", 0),
         ("format check", "Báo cáo kết quả thực hiện nhiệm vụ quý IV năm {year}", "bao-cao", 0),
-        ("ready to sign", "Quyết định thành lập Tổ công tác rà soát thủ tục hành chính", "quyet-dinh", 1),
+        ("ready to sign", "Về việc thành lập Tổ công tác rà soát thủ tục hành chính", "quyet-dinh", 1),
         ("signed on paper", "Thông báo lịch tiếp công dân tháng 12 năm {year}", "thong-bao", 0),
     )
 
