@@ -216,4 +216,12 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.text[:80]
+
+    @property
+    def draft_id(self) -> int | None:
+        """The draft a drafting reminder is about (its key is "draft:<id>:...")."""
+        parts = self.key.split(":")
+        return int(parts[1]) if len(parts) > 1 and parts[0] == "draft" and parts[1].isdigit() else None
+
+
 from .drafting import *  # noqa

@@ -663,3 +663,15 @@ def mark_overdue(today: date | None = None) -> int:
             )
             store_notices(recipients, assignment.case.document_id, "overdue", f"overdue:{assignment.pk}:{today}")
     return newly
+
+
+def mark_notices_read(actor, notice_ids: list[int] | None = None) -> int:
+    """The person marks their own reminders read (all unread ones when no ids are given).
+
+    Not audited: it changes only the reader's own reminder list, nothing of a document or a case."""
+    if not actor.is_authenticated:
+        raise PermissionDenied(_("Log in first."))
+    unread = Notice.objects.filter(user_id=actor.pk, read_at__isnull=True)
+    if notice_ids is not None:
+        unread = unread.filter(pk__in=notice_ids)
+    return unread.update(read_at=timezone.now())

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts import roles
 from accounts.models import Unit
 from documents import services as documents_services
+from documents.models import Direction
 from documents.selectors import document_timeline, visible_documents
 
 from . import selectors, services
@@ -45,7 +46,16 @@ def my_work(request: HttpRequest) -> HttpResponse:
         "draft_sections": draft_sections,
         "total": work.total + sum(count for _kind, _label, count, _items in draft_sections),
         "oversees": selectors.oversees(request.user),
+        "notices": list(selectors.unread_notices(request.user)[:20]),
     })
+
+
+@login_required
+@require_POST
+def read_notices(request: HttpRequest) -> HttpResponse:
+    notice_id = posted_int(request, "notice")
+    services.mark_notices_read(request.user, [notice_id] if notice_id is not None else None)
+    return redirect("workflows:my_work")
 
 
 @login_required
@@ -124,6 +134,11 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
                       and services.unit_leader_authority(user, a.unit_id, case.agency_id) is not None],
         "to_handle": [a for a in assignments if a.state == AssignmentState.HANDLING and a.assignee_id == user.pk],
     }
+    if context["to_handle"]:
+        # The reply, if any, is an outgoing document of the agency this person can see, newest first.
+        context["reply_choices"] = (visible_documents(user)
+                                    .filter(agency_id=case.agency_id, direction=Direction.OUTGOING)
+                                    .order_by("-created_at", "-id")[:100])
     for assignment in context["to_assign"]:
         assignment.people = list(get_user_model().objects.filter(unit_id=assignment.unit_id, is_active=True))
     return render(request, "workflows/case.html", context)

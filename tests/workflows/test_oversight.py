@@ -108,3 +108,26 @@ def test_timeline_shows_who_directed_assigned_and_opened():
 
     who_opened = [e.who for e in document_timeline(case.document) if e.what == gettext("Opened")]
     assert who_opened == [str(o.handler)]
+
+
+def test_reminders_show_on_my_work_and_are_marked_read_by_their_owner_only(django_capture_on_commit_callbacks):
+    from workflows.models import Notice  # noqa: PLC0415
+
+    o = office()
+    with django_capture_on_commit_callbacks(execute=True):
+        directed_case(o, number="9")  # the unit leader is told a document was directed to the unit
+    notices = list(Notice.objects.filter(user=o.unit_leader, read_at__isnull=True))
+    assert notices
+    page = Client()
+    page.force_login(o.unit_leader)
+    body = page.get("/work/").content.decode()
+    assert 'id="notices"' in body and notices[0].text in body
+    stranger = Client()
+    stranger.force_login(o.handler)
+    stranger.post("/work/notices/read/", {"notice": notices[0].pk})  # not theirs: nothing happens
+    assert Notice.objects.filter(user=o.unit_leader, read_at__isnull=True).count() == len(notices)
+    page.post("/work/notices/read/", {"notice": notices[0].pk})
+    assert Notice.objects.filter(user=o.unit_leader, read_at__isnull=True).count() == len(notices) - 1
+    page.post("/work/notices/read/")
+    assert not Notice.objects.filter(user=o.unit_leader, read_at__isnull=True).exists()
+    assert 'id="notices"' not in page.get("/work/").content.decode()
