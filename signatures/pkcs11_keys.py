@@ -135,16 +135,8 @@ def _shared_session(module_path: str, token_label: str, pin: str):
         if shared.pin_digest == pin_digest:
             return shared.session
         _drop_session(key)  # another PIN (changed in the settings): log in again with it
-    library = _library(module_path)
+    token = _find_token(module_path, token_label)
     names = {"token": token_label}
-    try:
-        token = library.get_token(token_label=token_label)
-    except p11.NoSuchToken as error:
-        raise SigningUnavailable(lazy_format(_("The signing token %(token)s is not connected."), names)) from error
-    except p11.MultipleTokensReturned as error:
-        raise SigningUnavailable(
-            lazy_format(_("Several connected signing tokens are labelled %(token)s."), names)
-        ) from error
     try:
         session = token.open(user_pin=pin)
     except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange) as error:
@@ -163,6 +155,36 @@ def _shared_session(module_path: str, token_label: str, pin: str):
         raise _token_failed(token_label, error) from error
     _sessions[key] = _SharedSession(session, pin_digest)
     return session
+
+
+def _find_token(module_path: str, token_label: str):
+    """The connected token with this label. SoftHSM and some drivers list tokens only when the library is
+    initialised: a token that is not listed is looked for once more after re-initialising, so a token plugged
+    in (or created) after the worker started is found by the retry, without restarting the worker."""
+    import pkcs11
+    from pkcs11 import exceptions as p11
+
+    names = {"token": token_label}
+    for attempt in range(2):
+        library = _library(module_path)
+        try:
+            return library.get_token(token_label=token_label)
+        except p11.NoSuchToken as error:
+            if attempt:
+                raise SigningUnavailable(
+                    lazy_format(_("The signing token %(token)s is not connected."), names)
+                ) from error
+        except p11.MultipleTokensReturned as error:
+            raise SigningUnavailable(
+                lazy_format(_("Several connected signing tokens are labelled %(token)s."), names)
+            ) from error
+        except pkcs11.PKCS11Error as error:
+            raise _token_failed(token_label, error) from error
+        try:
+            refresh_tokens(module_path)
+        except pkcs11.PKCS11Error as error:
+            raise _token_failed(token_label, error) from error
+    raise AssertionError("unreachable")
 
 
 def _token_failed(token_label: str, error: Exception) -> SigningUnavailable:

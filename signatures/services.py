@@ -125,6 +125,22 @@ def remove_trust_anchor(actor, anchor: TrustAnchor) -> TrustAnchor:
     return anchor
 
 
+def chain_from_trust_store(certificate: x509.Certificate) -> list[x509.Certificate]:
+    """The issuing CAs above `certificate` found among the trusted intermediates, nearest first (root
+    excluded): a certificate uploaded alone still signs with its chain, so other validators (pdfsig,
+    Adobe) can build the path."""
+    pool = intermediates()
+    chain: list[x509.Certificate] = []
+    current = certificate
+    while current.issuer != current.subject:
+        issuer = next((ca for ca in pool if ca.subject == current.issuer and ca not in chain), None)
+        if issuer is None:
+            break
+        chain.append(issuer)
+        current = issuer
+    return chain
+
+
 def _basic_constraints(certificate: x509.Certificate) -> x509.BasicConstraints | None:
     try:
         return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
@@ -231,9 +247,10 @@ def import_pkcs12(actor, data: CredentialInput, content: bytes, password: str) -
         imported = keys.load_pkcs12(content, password)
     except keys.CertificateRefused as refused:
         raise ValidationError({"file": str(refused)}) from refused
-    _refuse_unusable(imported.certificate, imported.chain, data.kind)
+    chain = list(imported.chain) or chain_from_trust_store(imported.certificate)
+    _refuse_unusable(imported.certificate, chain, data.kind)
     blob = keys.encrypt_key_for(imported.certificate, imported.private_key, kek())
-    return _save_credential(actor, data, agency, imported.certificate, imported.chain,
+    return _save_credential(actor, data, agency, imported.certificate, chain,
                             key_storage=KeyStorage.STORED, encrypted_key=blob)
 
 
@@ -248,7 +265,7 @@ def import_certificate(actor, data: CredentialInput, content: bytes, *, key_stor
         raise ValidationError({"key_storage": _("Unknown key storage.")})
     try:
         certificate = keys.load_certificate(content)
-        chain = keys.load_certificates(chain_content) if chain_content else []
+        chain = keys.load_certificates(chain_content) if chain_content else chain_from_trust_store(certificate)
     except keys.CertificateRefused as refused:
         raise ValidationError({"file": str(refused)}) from refused
     _refuse_unusable(certificate, chain, data.kind)

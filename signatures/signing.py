@@ -48,8 +48,12 @@ def key_holder(credential: SigningCredential) -> KeyHolder:
 
         if not settings.SIGNING_PKCS11_MODULE:
             raise SigningUnavailable(_("No PKCS#11 module is configured on the server (SIGNING_PKCS11_MODULE)."))
-        pin = keys.decrypt_secret(bytes(credential.encrypted_pin), _kek(),
-                                  associated_data=keys.associated_data_for(certificate)).decode()
+        try:
+            pin = keys.decrypt_secret(bytes(credential.encrypted_pin), _kek(),
+                                      associated_data=keys.associated_data_for(certificate)).decode()
+        except (keys.KeyDecryptionError, keys.InvalidKek) as error:
+            raise SigningUnavailable(_("The stored PIN of this certificate cannot be decrypted; import the "
+                                       "certificate again.")) from error
         holder = Pkcs11KeyHolder(settings.SIGNING_PKCS11_MODULE, credential.pkcs11_token_label, pin,
                                  credential.pkcs11_key_label, certificate, chain)
     else:

@@ -4,89 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import pickle
-import shutil
-import subprocess
-import uuid
-from dataclasses import dataclass
 
 import pytest
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding
 from django.utils import translation
 
 from signatures import pkcs11_keys
-from signatures.pkcs11_keys import Pkcs11KeyHolder, close_all_sessions, find_softhsm_module, refresh_tokens
+from signatures.pkcs11_keys import Pkcs11KeyHolder, close_all_sessions
 from signatures.pki import DemoPki, build_demo_pki
 from signatures.signers import KeyHolder, SigningUnavailable
-from tests.conftest import missing_service
+from tests.signatures.softhsm import PIN, softhsm_fixture  # noqa: F401 - the `softhsm` fixture
 
 NOW = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
-PIN = "246810"
-SO_PIN = "13579111"
-
-
-@dataclass(frozen=True)
-class SoftHsm:
-    module: str
-    token: str
-    """Holds an RSA key labelled "rsa-key" and an EC P-256 key labelled "ec-key"."""
-    other_token: str
-    """Same PIN, no keys: for wrong-PIN attempts that must not count against `token`."""
-    rsa_public_key: rsa.RSAPublicKey
-    ec_public_key: ec.EllipticCurvePublicKey
-
-
-def _init_token(label: str) -> None:
-    subprocess.run(
-        ["softhsm2-util", "--init-token", "--free", "--label", label, "--pin", PIN, "--so-pin", SO_PIN],
-        check=True,
-        capture_output=True,
-    )
-
-
-@pytest.fixture(scope="module")
-def softhsm(tmp_path_factory) -> SoftHsm:
-    """Tokens in a private SoftHSM2 store (SOFTHSM2_CONF), keys generated on the token itself."""
-    module = find_softhsm_module()
-    if module is None or shutil.which("softhsm2-util") is None:
-        missing_service("SoftHSM2 not installed (Debian package softhsm2)")
-    from pkcs11 import Attribute, KeyType
-    from pkcs11.util.ec import encode_named_curve_parameters
-
-    store = tmp_path_factory.mktemp("softhsm")
-    (store / "tokens").mkdir()
-    config = store / "softhsm2.conf"
-    config.write_text(f"directories.tokendir = {store / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    suffix = uuid.uuid4().hex[:8]
-    token, other_token = f"eoffice-{suffix}", f"eoffice-other-{suffix}"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SOFTHSM2_CONF", str(config))
-        _init_token(token)
-        _init_token(other_token)
-        close_all_sessions()
-        refresh_tokens(module)  # the library reads the configuration and lists tokens when initialised
-        library = pkcs11_keys._library(module)
-        with library.get_token(token_label=token).open(rw=True, user_pin=PIN) as session:
-            public, _private = session.generate_keypair(KeyType.RSA, 2048, label="rsa-key", store=True)
-            rsa_public_key = rsa.RSAPublicNumbers(
-                int.from_bytes(public[Attribute.PUBLIC_EXPONENT], "big"),
-                int.from_bytes(public[Attribute.MODULUS], "big"),
-            ).public_key()
-            parameters = session.create_domain_parameters(
-                KeyType.EC, {Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")}, local=True
-            )
-            public, _private = parameters.generate_keypair(label="ec-key", store=True)
-            point = public[Attribute.EC_POINT]
-            ec_public_key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), _octet_string(point))
-        yield SoftHsm(module, token, other_token, rsa_public_key, ec_public_key)
-        close_all_sessions()
-
-
-def _octet_string(der: bytes) -> bytes:
-    """EC_POINT is a DER OCTET STRING around the point (SoftHSM, PKCS#11 ≥ 2.30)."""
-    from asn1crypto.core import OctetString
-
-    return bytes(OctetString.load(der)) if der[:1] == b"\x04" and len(der) in (67, 68) else der
 
 
 @pytest.fixture(scope="module")
