@@ -389,20 +389,20 @@ def request_seal(actor, draft: Draft, *, password: str, register_id: int | None 
             raise PermissionDenied(_("Only the agency's clerks may apply the agency seal."))
         signed = (SigningRequest.objects.filter(draft=draft, kind=SigningKind.PERSONAL, state=SigningState.DONE)
                   .select_related("result_blob").order_by("-id").first())
-        if draft.state != DraftState.SIGNED or signed is None:
+        version = draft.versions.filter(blob=signed.result_blob).order_by("-number").first() if signed else None
+        previous = (SigningRequest.objects.select_for_update().filter(source_version=version, kind=SigningKind.SEAL)
+                    .first() if version else None)
+        if previous is not None and previous.state != SigningState.FAILED:
+            return previous  # already queued, being sealed, or done
+        # A first seal needs the signed draft; a retry finds it issued already (numbered by the failed try).
+        if version is None or (previous is None and draft.state != DraftState.SIGNED):
             raise ValidationError({"state": _("Only a draft signed digitally by the leader can be sealed.")})
-        version = draft.versions.filter(blob=signed.result_blob).order_by("-number").first()
         credential = _require_valid_now(
             usable_credential(CredentialKind.SEAL, agency_id=draft.agency_id),
             _("The agency has no seal certificate with a usable key. Ask the administrator to import it."),
         )
-        if SigningRequest.objects.filter(source_version=version, kind=SigningKind.SEAL).exclude(
-                state=SigningState.FAILED).exists():
-            return SigningRequest.objects.get(source_version=version, kind=SigningKind.SEAL)
-        previous = SigningRequest.objects.filter(source_version=version, kind=SigningKind.SEAL).first()
-        document = previous.document if previous is not None and previous.document_id else None
-        if document is None:
-            document = drafting_services.issue_draft(actor, draft, None, register_id=register_id)
+        document = previous.document if previous is not None else drafting_services.issue_draft(
+            actor, draft, None, register_id=register_id)
         request, _queued = _reuse_or_create(
             SigningKind.SEAL, version, draft=draft, document=document, credential=credential, requested_by=actor,
             # The draft prints "Số: ..../QĐ-UBND": the clerk fills in the number only.

@@ -229,3 +229,32 @@ def test_with_a_timestamp_authority_signatures_are_b_t_and_with_current_crls_b_l
     # Without current revocation data the same signature is B-T only (nothing fetched, nothing embedded).
     TrustAnchor.objects.update(crl_der=None, crl_next_update=None)
     assert signing.validation_material() is None
+
+
+def test_a_failed_seal_keeps_the_number_and_is_retried_on_the_same_document(
+        signed_setup, monkeypatch, django_capture_on_commit_callbacks):
+    o, draft = signed_setup
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_personal_signature(o.leader, draft, password=PASSWORD)
+    draft.refresh_from_db()
+    real_key_holder = signing.key_holder
+
+    def seal_token_gone(credential):
+        if credential.kind == "seal":
+            raise signing.SigningUnavailable("The agency's token is not connected.")
+        return real_key_holder(credential)
+
+    monkeypatch.setattr(signing, "key_holder", seal_token_gone)
+    with django_capture_on_commit_callbacks(execute=True):
+        seal = services.request_seal(o.clerk, draft, password=PASSWORD)
+    seal.refresh_from_db()
+    assert seal.state == SigningState.FAILED and "token" in seal.error
+    document = seal.document
+    assert not document.files.exists()  # registered and numbered, the sealed original not yet attached
+    monkeypatch.setattr(signing, "key_holder", real_key_holder)
+    with django_capture_on_commit_callbacks(execute=True):
+        retried = services.retry(o.clerk, seal, password=PASSWORD)
+    retried.refresh_from_db()
+    assert (retried.pk, retried.state, retried.document_id) == (seal.pk, SigningState.DONE, document.pk)
+    assert Document.objects.filter(register=document.register).count() == 1  # no second number
+    assert document.files.filter(is_main=True).count() == 1
