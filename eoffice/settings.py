@@ -237,5 +237,14 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"pypdf": {"level": "ERROR"}, "PIL": {"level": "WARNING"}},
+    "loggers": {
+        "pypdf": {"level": "ERROR"},
+        "PIL": {"level": "WARNING"},
+        # pyHanko warns, with a traceback, about every untrusted or tampered signature it checks: the verdict
+        # and its reason are stored (FileVerification), and the text (certificate names) is the sender's.
+        "pyhanko.sign.validation": {"level": "ERROR"},
+        "pyhanko.sign.diff_analysis": {"level": "ERROR"},
+        "pyhanko.sign.general": {"level": "ERROR"},
+        "pyhanko_certvalidator": {"level": "ERROR"},
+    },
 }
