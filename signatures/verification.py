@@ -31,6 +31,7 @@ import hashlib
 import io
 import logging
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
@@ -716,8 +717,10 @@ _SHORT_ATTRIBUTE_NAMES = {NameOID.EMAIL_ADDRESS: "E", NameOID.SERIAL_NUMBER: "SE
 
 def _rfc4514(certificate: asn1_x509.Certificate, attribute: str) -> str:
     try:
-        parsed = x509.load_der_x509_certificate(certificate.dump())
-        return getattr(parsed, attribute).rfc4514_string(_SHORT_ATTRIBUTE_NAMES)
+        with warnings.catch_warnings():  # a sender's malformed name (e.g. a 3-letter country) is not our warning
+            warnings.simplefilter("ignore", UserWarning)
+            parsed = x509.load_der_x509_certificate(certificate.dump())
+            return getattr(parsed, attribute).rfc4514_string(_SHORT_ATTRIBUTE_NAMES)
     except Exception:  # fall back to asn1crypto's rendering for odd encodings
         return getattr(certificate, attribute).human_friendly
 
