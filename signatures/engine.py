@@ -1115,28 +1115,9 @@ def sign_seal(
 ) -> bytes:
     """The agency's signature showing the red seal image in `box` (the caller puts it over the left third of
     the leader's image). It covers the whole file; earlier signatures stay valid."""
-    image = _prepare_png(seal_png)
-
-    def build(size_by_dry_run: bool) -> bytes:
-        return _sign(
-            _writer(pdf),
-            key,
-            metadata=_signature_metadata(
-                field_name,
-                signer_name=agency_name,
-                reason=reason,
-                location=location,
-                validation=validation,
-                docmdp=MDPPerm.NO_CHANGES,
-            ),
-            field_spec=_seal_field_spec(field_name, box),
-            stamp_style=_ImageStampStyle(image=image),
-            timestamper=timestamper,
-            signing_time=signing_time,
-            size_by_dry_run=size_by_dry_run,
-        )
-
-    return _with_retry_on_small_reservation(build)
+    return _seal(pdf, key, values={}, seal_png=seal_png, box=box, agency_name=agency_name, reason=reason,
+                 location=location, timestamper=timestamper, validation=validation, field_name=field_name,
+                 signing_time=signing_time, font=StampFont.SERIF, font_size=FIELD_FONT_SIZE)
 
 
 def fill_and_seal(
@@ -1161,20 +1142,26 @@ def fill_and_seal(
 
     One revision means one parse and one write, and the seal's signature covers the filled values directly.
     """
+    return _seal(pdf, key, values={NUMBER_FIELD: number_notation, DATE_FIELD: date_text}, seal_png=seal_png,
+                 box=box, agency_name=agency_name, reason=reason, location=location, timestamper=timestamper,
+                 validation=validation, field_name=field_name, signing_time=signing_time, font=font,
+                 font_size=font_size)
+
+
+def _seal(pdf: bytes, key: KeyHolder, *, values: dict[str, str], seal_png: bytes, box: Box, agency_name: str,
+          reason: str, location: str, timestamper: TimeStamper | None, validation: ValidationMaterial | None,
+          field_name: str, signing_time: datetime | None, font: StampFont, font_size: int) -> bytes:
     image = _prepare_png(seal_png)
 
     def build(size_by_dry_run: bool) -> bytes:
         writer = _writer(pdf)
-        _fill_fields(writer, {NUMBER_FIELD: number_notation, DATE_FIELD: date_text}, font=font, font_size=font_size)
+        if values:
+            _fill_fields(writer, values, font=font, font_size=font_size)
         return _sign(
             writer,
             key,
             metadata=_signature_metadata(
-                field_name,
-                signer_name=agency_name,
-                reason=reason,
-                location=location,
-                validation=validation,
+                field_name, signer_name=agency_name, reason=reason, location=location, validation=validation,
                 docmdp=MDPPerm.NO_CHANGES,
             ),
             field_spec=_seal_field_spec(field_name, box),
