@@ -40,6 +40,7 @@ class TrustAnchor(models.Model):
     # closed, so revocation data is brought in rather than fetched); used on import and in verification.
     crl_der = models.BinaryField(null=True, blank=True, editable=False)
     crl_next_update = models.DateTimeField(_("CRL next update"), null=True, blank=True)
+    crl_sha256 = models.CharField(max_length=64, blank=True, editable=False)  # tells a new CRL from the old
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
     added_at = models.DateTimeField(_("added at"), auto_now_add=True)

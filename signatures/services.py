@@ -8,6 +8,7 @@ transaction, and queues the signing task on commit. Signing itself happens in `s
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -108,7 +109,8 @@ def set_revocation_list(actor, data: bytes) -> TrustAnchor:
             if ca.subject == crl.issuer and crl.is_signature_valid(ca.public_key()):
                 anchor.crl_der = crl.public_bytes(serialization.Encoding.DER)
                 anchor.crl_next_update = crl.next_update_utc
-                anchor.save(update_fields=["crl_der", "crl_next_update"])
+                anchor.crl_sha256 = hashlib.sha256(anchor.crl_der).hexdigest()
+                anchor.save(update_fields=["crl_der", "crl_next_update", "crl_sha256"])
                 record_event(actor=actor, verb=events.TRUST_ANCHOR_ADDED, target=anchor, agency_id=None,
                              data={"fingerprint": anchor.fingerprint, "crl_next_update": crl.next_update_utc})
                 return anchor

@@ -227,7 +227,7 @@ def test_with_a_timestamp_authority_signatures_are_b_t_and_with_current_crls_b_l
     assert signature.timestamp_time is not None
 
     # Without current revocation data the same signature is B-T only (nothing fetched, nothing embedded).
-    TrustAnchor.objects.update(crl_der=None, crl_next_update=None)
+    TrustAnchor.objects.update(crl_der=None, crl_next_update=None, crl_sha256="")
     assert signing.validation_material() is None
 
 
