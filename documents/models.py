@@ -155,6 +155,10 @@ class Document(models.Model):
         indexes = [
             # The list's order: the first page of a large agency is read in index order (bench/README.md).
             models.Index(fields=["-urgency", "-created_at", "-id"], name="doc_list_order_idx"),
+            # An agency's incoming (or outgoing) documents in list order: the clerk's "to enter for handling"
+            # walks them newest first and stops at a page (workflows.selectors.my_incoming_work).
+            models.Index(fields=["agency", "direction", "-urgency", "-created_at", "-id"],
+                         name="doc_agency_dir_order_idx"),
             models.Index(fields=["agency", "direction", "issued_date"], name="doc_agency_dir_date_idx"),
             models.Index(fields=["register", "register_number"], name="doc_register_number_idx"),
             models.Index(fields=["code_number", "code_notation"], name="doc_number_notation_idx"),

@@ -82,7 +82,7 @@ class DraftingWork:
 
 def my_drafting_work(user, *, limit: int = 50) -> DraftingWork:
     """What waits for this person: steps to review / approve / check / sign (their own, or their delegator's),
-    signed drafts to issue (clerks), their drafts returned to them. Urgent first; a fixed number of queries."""
+    signed drafts to issue (clerks), their drafts returned to them. Urgent first; a bounded number of queries."""
     work = DraftingWork()
     if not user.is_authenticated or user.agency_id is None:
         return work
@@ -94,21 +94,47 @@ def my_drafting_work(user, *, limit: int = 50) -> DraftingWork:
     holding = base.filter(state__in=(DraftState.IN_REVIEW, DraftState.READY_TO_SIGN)).filter(
         Q(current_holder_id=user.pk) | Q(current_holder_id__in=delegators) | _role_scope(user, user_roles)
     )
+    by_kind = {
+        TO_SIGN: Q(state=DraftState.READY_TO_SIGN),
+        TO_APPROVE: Q(state=DraftState.IN_REVIEW, current_step__action=StepAction.APPROVE),
+        TO_REVIEW: Q(state=DraftState.IN_REVIEW, current_step__action=StepAction.REVIEW),
+        TO_CHECK: Q(state=DraftState.IN_REVIEW, current_step__action=StepAction.FORMAT_CHECK),
+    }
+    # The steps a person holds are read in one query and sorted into kinds here; a kind is counted by the
+    # database only when more than a page of it came back.
+    held = list(holding[: (limit + 1) * len(by_kind)])
+    for kind in by_kind:
+        work.items[kind] = []
+    for draft in held:
+        kind = _step_kind(draft)
+        if kind is not None and len(work.items[kind]) <= limit:
+            work.items[kind].append(draft)
     queries = {
-        TO_SIGN: holding.filter(state=DraftState.READY_TO_SIGN),
-        TO_APPROVE: holding.filter(state=DraftState.IN_REVIEW, current_step__action=StepAction.APPROVE),
-        TO_REVIEW: holding.filter(state=DraftState.IN_REVIEW, current_step__action=StepAction.REVIEW),
-        TO_CHECK: holding.filter(state=DraftState.IN_REVIEW, current_step__action=StepAction.FORMAT_CHECK),
         RETURNED: base.filter(drafter_id=user.pk, state=DraftState.DRAFTING).exclude(last_comment=""),
     }
     if roles.CLERK in user_roles:
         queries[TO_ISSUE] = base.filter(state=DraftState.SIGNED)
+    for kind, queryset in queries.items():
+        work.items[kind] = list(queryset[: limit + 1])
     for kind in KINDS:
-        if kind in queries:
-            rows = list(queries[kind][: limit + 1])
-            work.items[kind] = rows[:limit]
-            work.counts[kind] = len(rows) if len(rows) <= limit else queries[kind].count()
+        if kind not in work.items:
+            continue
+        rows = work.items[kind]
+        full = len(rows) > limit or (kind in by_kind and len(held) == (limit + 1) * len(by_kind))
+        if full:
+            counted = holding.filter(by_kind[kind]) if kind in by_kind else queries[kind]
+            work.counts[kind] = counted.count()
+        else:
+            work.counts[kind] = len(rows)
+        work.items[kind] = rows[:limit]
     return work
+
+
+def _step_kind(draft: Draft) -> str | None:
+    if draft.state == DraftState.READY_TO_SIGN:
+        return TO_SIGN
+    action = draft.current_step.action if draft.current_step_id else None
+    return {StepAction.APPROVE: TO_APPROVE, StepAction.REVIEW: TO_REVIEW, StepAction.FORMAT_CHECK: TO_CHECK}.get(action)
 
 
 def draft_history(draft: Draft) -> list[AuditEvent]:

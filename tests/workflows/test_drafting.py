@@ -418,3 +418,14 @@ def test_attachments_are_kept_with_the_draft_and_issued_with_the_document():
     document = ds.issue_draft(o.clerk, draft, pdf_upload("ban-ky.pdf", "Bản ký"))
     assert sorted((f.original_name, f.is_main) for f in document.files.all()) == [
         ("ban-ky.pdf", True), ("phu-luc.pdf", False)]
+
+
+def test_drafting_work_counts_beyond_a_page():
+    o = office()
+    drafts = [submitted(o) for _ in range(3)]
+    paged = selectors.my_drafting_work(fresh(o.unit_leader), limit=1)
+    whole = selectors.my_drafting_work(fresh(o.unit_leader))
+    assert paged.counts[selectors.TO_REVIEW] == whole.counts[selectors.TO_REVIEW] == 3
+    assert len(paged.items[selectors.TO_REVIEW]) == 1
+    assert {d.pk for d in whole.items[selectors.TO_REVIEW]} == {d.pk for d in drafts}
+    assert whole.counts[selectors.TO_SIGN] == 0

@@ -163,3 +163,15 @@ def test_approved_extension_clears_overdue():
     services.decide_extension(o.leader, request, approve=True)
     lead.refresh_from_db()
     assert (lead.due_date, lead.overdue_since) == (in_days(5), None)
+
+
+def test_counts_are_the_same_whether_the_list_fits_a_page_or_not():
+    """Below a page the counts come from the list itself, above it from the database: both agree."""
+    o = office()
+    for number in range(4):
+        lead = directed_case(o, number=str(60 + number)).assignments.get()
+        services.assign_within_unit(o.unit_leader, lead, o.handler, deadline=in_days(1 if number % 2 else 5))
+    whole = my_incoming_work(fresh(o.handler), limit=50).counts[TO_HANDLE]
+    paged = my_incoming_work(fresh(o.handler), limit=2)
+    assert vars(paged.counts[TO_HANDLE]) == vars(whole) == {"total": 4, "overdue": 0, "due_soon": 2}
+    assert len(paged.items[TO_HANDLE]) == 2
