@@ -228,12 +228,31 @@ def _fail(request_id: int, message: str) -> None:
                                                                "reason": request.error})
 
 
-def _store(request_id: int, signed: bytes, extras: list[tuple[str, bytes | None, object]]) -> None:
+def _superseded(request: SigningRequest) -> bool:
+    """Whether the draft, locked now, is no longer ready to sign exactly the version this request signed."""
+    from workflows.drafting import Draft, DraftState
+
+    draft = Draft.objects.select_for_update().get(pk=request.draft_id)
+    latest = draft.versions.order_by("-number").values_list("pk", flat=True).first()
+    return draft.state != DraftState.READY_TO_SIGN or latest != request.source_version_id
+
+
+def _store(request_id: int, signed: bytes, extras: list[tuple[str, bytes | None, object]]) -> str:
     with transaction.atomic():
         request = SigningRequest.objects.select_for_update().select_related("draft", "requested_by").get(pk=request_id)
         if request.state != SigningState.SIGNING or request.result_blob_id:
-            return  # another delivery finished first: keep its result, never a second signature
+            return "skipped"  # another delivery finished first: keep its result, never a second signature
         actor = request.requested_by
+        if request.kind == SigningKind.PERSONAL and _superseded(request):
+            # A new version was uploaded (or the draft moved on) while this one was being signed: the
+            # signature is of a text nobody approves any more, so it is not kept.
+            request.state, request.finished_at = SigningState.FAILED, timezone.now()
+            request.error = _("The draft changed after the signature was requested; sign the new version.")
+            request.save(update_fields=["state", "error", "finished_at"])
+            record_event(actor=actor, verb=events.SIGNING_FAILED, target=request.draft,
+                         agency_id=request.draft.agency_id,
+                         data={"request_id": request.pk, "kind": request.kind, "reason": request.error})
+            return "failed"
         if request.kind == SigningKind.PERSONAL:
             version = drafting_services.store_system_version(
                 request.draft, actor, signed, name=f"ky-so-{request.source_version.file_name}",
@@ -264,6 +283,7 @@ def _store(request_id: int, signed: bytes, extras: list[tuple[str, bytes | None,
             "request_id": request.pk, "kind": request.kind, "sha256": blob.sha256,
             "credential": request.credential.fingerprint, "authority_prefix": request.authority_prefix,
         })
+    return "done"
 
 
 def run_signing_request(request_id: int) -> str:
@@ -284,8 +304,7 @@ def run_signing_request(request_id: int) -> str:
         _fail(request_id, _("The document could not be signed because of an unexpected error; the administrator "
                             "can see the details in the server log."))
         return "failed"
-    _store(request_id, signed, extras)
-    return "done"
+    return _store(request_id, signed, extras)
 
 
 def stale_request_ids(now=None) -> list[int]:

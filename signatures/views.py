@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -101,6 +102,12 @@ def _target(request: HttpRequest) -> services.CredentialInput:
     return services.CredentialInput(kind=CredentialKind.PERSONAL, user=request.user)
 
 
+def posted_id(request: HttpRequest, name: str) -> int:
+    """A posted object id; anything that is not a number finds nothing (404), never a 500."""
+    value = request.POST.get(name, "")
+    return int(value) if value.isdigit() else 0
+
+
 def _image(form: forms.Form) -> bytes | None:
     upload = form.cleaned_data.get("image")
     return upload.read() if upload else None
@@ -135,12 +142,15 @@ def certificates(request: HttpRequest) -> HttpResponse:
                         chain_content=chain), _("The certificate was imported.")):
                     return redirect("signatures:certificates")
         elif action == "deactivate":
-            credential = get_object_or_404(SigningCredential, pk=request.POST.get("credential") or 0, is_active=True)
+            # Only credentials the person could manage are looked up: another agency's ids give 404.
+            manageable = Q(user=user) | (Q(agency_id=user.agency_id) if is_admin else Q(pk__in=[]))
+            credential = get_object_or_404(SigningCredential.objects.filter(manageable, is_active=True),
+                                           pk=posted_id(request, "credential"))
             _act(request, lambda: services.deactivate_credential(user, credential), _("The certificate was deactivated."))
             return redirect("signatures:certificates")
         elif action in ("trust", "crl", "untrust"):
             if action == "untrust":
-                anchor = get_object_or_404(TrustAnchor, pk=request.POST.get("anchor") or 0)
+                anchor = get_object_or_404(TrustAnchor, pk=posted_id(request, "anchor"))
                 _act(request, lambda: services.remove_trust_anchor(user, anchor), _("The CA is no longer trusted."))
             else:
                 upload = request.FILES.get("file")

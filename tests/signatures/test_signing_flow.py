@@ -258,3 +258,27 @@ def test_a_failed_seal_keeps_the_number_and_is_retried_on_the_same_document(
     assert (retried.pk, retried.state, retried.document_id) == (seal.pk, SigningState.DONE, document.pk)
     assert Document.objects.filter(register=document.register).count() == 1  # no second number
     assert document.files.filter(is_main=True).count() == 1
+
+
+def test_a_signature_of_a_version_replaced_meanwhile_is_not_kept(signed_setup, django_capture_on_commit_callbacks):
+    """The leader uploads a corrected version while the signing task waits in the queue: the old version's
+    signature is dropped with a reason, and signing the new version works."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from workflows import drafting_services as ds
+
+    from .conftest import decree30
+
+    o, draft = signed_setup
+    with django_capture_on_commit_callbacks(execute=False):
+        request = services.request_personal_signature(o.leader, draft, password=PASSWORD)
+    ds.upload_version(o.leader, draft, SimpleUploadedFile("qd-v2.pdf", decree30(o) + b"\n", "application/pdf"))
+    assert signing.run_signing_request(request.pk) == "failed"  # the task signed; its result was refused
+    request.refresh_from_db()
+    assert request.state == SigningState.FAILED and request.error
+    draft.refresh_from_db()
+    assert draft.state == DraftState.READY_TO_SIGN and draft.versions.count() == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        again = services.request_personal_signature(o.leader, draft, password=PASSWORD)
+    again.refresh_from_db()
+    assert again.pk != request.pk and again.state == SigningState.DONE

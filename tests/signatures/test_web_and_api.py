@@ -196,3 +196,17 @@ def test_verification_page_and_endpoint_report_without_keeping_the_file(signed_s
     page = client_for(o.clerk).post("/signatures/verify/", {"file": SimpleUploadedFile("s.pdf", pdf)})
     assert page.status_code == 200 and 'id="verification-report"' in page.content.decode()
     assert APIClient().post("/api/v1/signatures/verify/", {}, format="multipart").status_code in (401, 403)
+
+
+def test_certificates_of_another_agency_cannot_be_touched_or_probed(superuser_actor):
+    o = office()
+    from signatures.demo import install
+
+    install(superuser_actor, [o.agency])
+    foreign = SigningCredential.objects.filter(user=o.leader, is_active=True).get()
+    page = client_for(o.outsider)
+    assert page.post("/signatures/certificates/", {"action": "deactivate", "credential": foreign.pk}).status_code == 404
+    assert page.post("/signatures/certificates/", {"action": "deactivate", "credential": "x"}).status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.is_active
+    assert foreign.subject not in page.get("/signatures/certificates/").content.decode()
