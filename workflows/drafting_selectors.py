@@ -10,10 +10,10 @@ from django.utils import timezone
 from accounts import roles
 from accounts.models import Delegation
 from audit.models import AuditEvent
+from audit.templatetags.audit_tags import verb_label
 from documents.models import Confidentiality
 
 from .drafting import Draft, DraftState, StepAction
-from .events import LABELS
 
 TO_REVIEW = "review"
 TO_APPROVE = "approve"
@@ -142,5 +142,5 @@ def draft_history(draft: Draft) -> list[AuditEvent]:
     events = list(AuditEvent.objects.filter(target_type="workflows.draft", target_id=str(draft.pk))
                   .order_by("seq", "id"))
     for event in events:
-        event.label = LABELS.get(event.verb, event.verb)
+        event.label = verb_label(event.verb)  # all apps' verbs (signing events are on the draft too)
     return events
