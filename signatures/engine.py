@@ -41,10 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from asn1crypto import algos, cms, core, tsp
-from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
-from asn1crypto import ocsp as asn1_ocsp
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -81,6 +78,7 @@ from pyhanko.stamp import BaseStamp, BaseStampStyle, TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from signatures import asn1
 from signatures.geometry import Box
 from signatures.signers import KeyHolder
 
@@ -158,32 +156,6 @@ _lazy_interpolate = lazy(_interpolate, str)
 # Certificates and revocation data: converted to asn1crypto once per process
 
 
-@functools.lru_cache(maxsize=512)
-def _asn1_certificate_from_der(der: bytes) -> asn1_x509.Certificate:
-    certificate = asn1_x509.Certificate.load(der)
-    # Parse the parts every signature needs now, so that the cached object serves all later calls.
-    _ = certificate.issuer, certificate.subject, certificate.serial_number, certificate.public_key
-    return certificate
-
-
-def _asn1_certificate(certificate: x509.Certificate | asn1_x509.Certificate | bytes) -> asn1_x509.Certificate:
-    if isinstance(certificate, asn1_x509.Certificate):
-        return certificate
-    if isinstance(certificate, x509.Certificate):
-        certificate = certificate.public_bytes(serialization.Encoding.DER)
-    return _asn1_certificate_from_der(bytes(certificate))
-
-
-def _der(obj: Any) -> bytes:
-    if isinstance(obj, bytes | bytearray | memoryview):
-        return bytes(obj)
-    if hasattr(obj, "public_bytes"):
-        return obj.public_bytes(serialization.Encoding.DER)
-    if hasattr(obj, "dump"):  # already asn1crypto
-        return obj.dump()
-    raise TypeError(f"Cannot DER-encode {type(obj).__name__}")
-
-
 @functools.cache
 def _content_type_data_attribute() -> cms.CMSAttribute:
     return cms.CMSAttribute.load(simple_cms_attribute("content_type", "data").dump())
@@ -192,14 +164,14 @@ def _content_type_data_attribute() -> cms.CMSAttribute:
 @functools.lru_cache(maxsize=512)
 def _signing_certificate_v2_attribute(certificate_der: bytes) -> cms.CMSAttribute:
     attribute = simple_cms_attribute(
-        "signing_certificate_v2", as_signing_certificate_v2(_asn1_certificate_from_der(certificate_der))
+        "signing_certificate_v2", as_signing_certificate_v2(asn1.certificate_from_der(certificate_der))
     )
     return cms.CMSAttribute.load(attribute.dump())
 
 
 @functools.lru_cache(maxsize=512)
 def _signer_identifier(certificate_der: bytes) -> cms.SignerIdentifier:
-    certificate = _asn1_certificate_from_der(certificate_der)
+    certificate = asn1.certificate_from_der(certificate_der)
     identifier = cms.SignerIdentifier(
         {
             "issuer_and_serial_number": cms.IssuerAndSerialNumber(
@@ -240,10 +212,10 @@ class ValidationMaterial:
     def validation_context(self, *, moment: datetime | None = None) -> ValidationContext:
         """A fresh offline context (contexts accumulate state, so do not share one between signatures)."""
         return ValidationContext(
-            trust_roots=[_asn1_certificate(_der(c)) for c in self.trust_roots],
-            other_certs=[_asn1_certificate(_der(c)) for c in self.intermediates],
-            crls=[asn1_crl.CertificateList.load(_der(c)) for c in self.crls],
-            ocsps=[asn1_ocsp.OCSPResponse.load(_der(o)) for o in self.ocsp_responses],
+            trust_roots=[asn1.certificate(c) for c in self.trust_roots],
+            other_certs=[asn1.certificate(c) for c in self.intermediates],
+            crls=[asn1.crl(c) for c in self.crls],
+            ocsps=[asn1.ocsp(o) for o in self.ocsp_responses],
             allow_fetching=False,
             revocation_mode=self.revocation_mode,
             moment=moment,
@@ -268,8 +240,8 @@ class KeyHolderSigner(Signer):
             mechanism = f"{_DIGEST}_ecdsa"
         else:
             raise SigningEngineError(f"Unsupported key algorithm {key_holder.key_algorithm!r}")
-        signing_cert = _asn1_certificate(key_holder.certificate)
-        chain = [_asn1_certificate(c) for c in key_holder.chain]
+        signing_cert = asn1.certificate(key_holder.certificate)
+        chain = [asn1.certificate(c) for c in key_holder.chain]
         super().__init__(
             signing_cert=signing_cert,
             cert_registry=SimpleCertificateStore.from_certs(chain),
@@ -399,9 +371,9 @@ class InProcessTimeStamper(DummyTimeStamper):
             )
         )
         super().__init__(
-            tsa_cert=_asn1_certificate(tsa_cert),
+            tsa_cert=asn1.certificate(tsa_cert),
             tsa_key=key_info,
-            certs_to_embed=SimpleCertificateStore.from_certs([_asn1_certificate(c) for c in chain]),
+            certs_to_embed=SimpleCertificateStore.from_certs([asn1.certificate(c) for c in chain]),
             fixed_dt=fixed_time,
         )
         self._private_key = tsa_key

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from asn1crypto import pkcs12 as asn1_pkcs12
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -37,6 +36,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
+from . import asn1
 from .signers import SigningUnavailable
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -367,10 +367,6 @@ def _run(coroutine: Coroutine[Any, Any, _T]) -> _T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def _asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
-
-
 def check_chain(
     certificate: x509.Certificate,
     chain: Iterable[x509.Certificate],
@@ -391,13 +387,13 @@ def check_chain(
         RevocationCheckingPolicy(RevocationCheckingRule.NO_CHECK, RevocationCheckingRule.NO_CHECK)
     )
     context = ValidationContext(
-        trust_roots=[_asn1(root) for root in trust_roots],
-        other_certs=[_asn1(other) for other in chain],
+        trust_roots=[asn1.certificate(root) for root in trust_roots],
+        other_certs=[asn1.certificate(other) for other in chain],
         moment=at,
         allow_fetching=False,
         revinfo_policy=no_revocation_check,
     )
-    validator = CertificateValidator(_asn1(certificate), validation_context=context)
+    validator = CertificateValidator(asn1.certificate(certificate), validation_context=context)
     try:
         _run(validator.async_validate_path())
     except PathBuildingError as error:

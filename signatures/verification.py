@@ -41,7 +41,6 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
@@ -62,6 +61,8 @@ from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 from pyhanko_certvalidator.util import get_declared_revinfo
+
+from signatures import asn1
 
 logger = logging.getLogger(__name__)
 
@@ -467,30 +468,6 @@ class _RetryTolerant(Exception):
         self.hybrid = hybrid
 
 
-def _asn1_certificate(certificate: x509.Certificate | asn1_x509.Certificate | bytes) -> asn1_x509.Certificate:
-    if isinstance(certificate, asn1_x509.Certificate):
-        return certificate
-    if isinstance(certificate, x509.Certificate):
-        certificate = certificate.public_bytes(Encoding.DER)
-    return asn1_x509.Certificate.load(certificate)
-
-
-def _asn1_crl(item: Any) -> asn1_crl.CertificateList:
-    if isinstance(item, asn1_crl.CertificateList):
-        return item
-    if isinstance(item, x509.CertificateRevocationList):
-        item = item.public_bytes(Encoding.DER)
-    return asn1_crl.CertificateList.load(item)
-
-
-def _asn1_ocsp(item: Any) -> asn1_ocsp.OCSPResponse:
-    if isinstance(item, asn1_ocsp.OCSPResponse):
-        return item
-    if hasattr(item, "public_bytes"):  # cryptography.x509.ocsp.OCSPResponse
-        item = item.public_bytes(Encoding.DER)
-    return asn1_ocsp.OCSPResponse.load(item)
-
-
 def verify_pdf(
     data: bytes,
     *,
@@ -516,10 +493,10 @@ def verify_pdf(
     reported_time = moment or datetime.now(UTC)
     try:
         inputs = _Inputs(
-            trust_roots=[_asn1_certificate(certificate) for certificate in trust_roots],
-            intermediates=[_asn1_certificate(certificate) for certificate in intermediates],
-            crls=[_asn1_crl(item) for item in crls],
-            ocsps=[_asn1_ocsp(item) for item in ocsps],
+            trust_roots=[asn1.certificate(certificate) for certificate in trust_roots],
+            intermediates=[asn1.certificate(certificate) for certificate in intermediates],
+            crls=[asn1.crl(item) for item in crls],
+            ocsps=[asn1.ocsp(item) for item in ocsps],
             moment=moment,
             allow_fetching=allow_fetching,
             reported_time=reported_time,

@@ -32,7 +32,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont as ReportlabTTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from signatures import engine
+from signatures import asn1, engine
 from signatures.engine import Box, SigningEngineError, StampFont
 from signatures.keys import StoredKeyHolder, encrypt_key_for
 from signatures.pki import DemoPki, Identity, build_demo_pki
@@ -165,7 +165,7 @@ def _statuses(pki: DemoPki, data: bytes) -> dict:
     return {
         signature.field_name: validate_pdf_signature(
             signature,
-            ValidationContext(trust_roots=[engine._asn1_certificate(pki.root.certificate)], moment=VALIDATION_MOMENT),
+            ValidationContext(trust_roots=[asn1.certificate(pki.root.certificate)], moment=VALIDATION_MOMENT),
         )
         for signature in reader.embedded_signatures
     }
@@ -342,7 +342,7 @@ def test_b_lt_embeds_validation_data_that_validates_offline(
     # be fetched, and every certificate (signer, issuing CA, TSA) must have revocation data.
     dss = DocumentSecurityStore.read_dss(reader)
     context = ValidationContext(
-        trust_roots=[engine._asn1_certificate(pki.root.certificate)],
+        trust_roots=[asn1.certificate(pki.root.certificate)],
         other_certs=list(dss.load_certs()),
         crls=[asn1_crl.CertificateList.load(ref.get_object().data) for ref in dss.crls],
         allow_fetching=False,
@@ -354,7 +354,7 @@ def test_b_lt_embeds_validation_data_that_validates_offline(
     assert status.timestamp_validity is not None and status.timestamp_validity.trusted
     # Without the DSS the same strict check cannot succeed: the validation data really comes from the file.
     bare = ValidationContext(
-        trust_roots=[engine._asn1_certificate(pki.root.certificate)],
+        trust_roots=[asn1.certificate(pki.root.certificate)],
         crls=[],
         allow_fetching=False,
         revocation_mode="require",
