@@ -50,7 +50,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "workflows.view_reviewstep", "workflows.add_reviewstep", "workflows.change_reviewstep",
         "signatures.view_signingcredential", "signatures.add_signingcredential",
         "signatures.change_signingcredential",
-        "signatures.view_trustanchor", "signatures.add_trustanchor", "signatures.change_trustanchor",
+        "signatures.view_trustanchor",
     ],
 }
 

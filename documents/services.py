@@ -34,7 +34,7 @@ from .models import (
 from .selectors import find_duplicates
 from .storage import store_blob
 from .text import normalize_vietnamese
-from .uploads import PDF, CheckedUpload, check_upload
+from .uploads import PDF, CheckedUpload, check_upload, checked_bytes
 
 
 class DuplicateDocument(Exception):
@@ -481,11 +481,7 @@ def record_opening(user, document: Document) -> None:
 def attach_generated_file(actor, document: Document, content: bytes, name: str, *, is_main: bool = True) -> DocumentFile:
     """Attach a PDF the system produced for this document (the sealed original, a signed attachment) as a
     file of it, audited like an upload. Must run inside the caller's transaction."""
-    import hashlib
-    import io
-
-    checked = CheckedUpload(name=name, content_type=PDF, size=len(content),
-                            sha256=hashlib.sha256(content).hexdigest(), file=io.BytesIO(content))
+    checked = checked_bytes(content, name, PDF)
     blob = store_blob(checked)
     if is_main:
         DocumentFile.objects.filter(document=document, is_main=True).update(is_main=False)

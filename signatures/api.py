@@ -18,10 +18,9 @@ from workflows.drafting_selectors import drafts_for
 
 from . import services
 from .models import SigningRequest
+from .selectors import MAX_VERIFY_BYTES, visible_signing_requests
 from .verification_text import report_lines
 from .verifying import verify_bytes
-
-MAX_VERIFY_BYTES = 50 * 1024 * 1024
 
 
 class SigningRequestSerializer(serializers.ModelSerializer):
@@ -49,11 +48,6 @@ def _password(request: Request, serializer_class=PasswordSerializer) -> dict:
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
-
-
-def visible_signing_requests(user):
-    """Requests of the drafts this person may see (the drafts' single visibility rule)."""
-    return SigningRequest.objects.filter(draft__in=drafts_for(user).values("pk")).select_related("draft")
 
 
 class SigningRequestViewSet(JSONOnlyMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -9,8 +9,7 @@ TRUST_ANCHOR_REMOVED = "signatures.trust_anchor_removed"
 SIGNING_REQUESTED = "signatures.signing_requested"
 SIGNING_DONE = "signatures.signing_done"
 SIGNING_FAILED = "signatures.signing_failed"
-SIGNING_RETRIED = "signatures.signing_retried"
-FILE_VERIFIED = "signatures.file_verified"
+CRL_STORED = "signatures.crl_stored"
 
 LABELS = {
     CREDENTIAL_IMPORTED: _("signing certificate imported"),
@@ -20,6 +19,5 @@ LABELS = {
     SIGNING_REQUESTED: _("digital signature requested"),
     SIGNING_DONE: _("signed digitally"),
     SIGNING_FAILED: _("digital signing failed"),
-    SIGNING_RETRIED: _("digital signing retried"),
-    FILE_VERIFIED: _("signatures verified"),
+    CRL_STORED: _("revocation list stored"),
 }

@@ -57,14 +57,15 @@ def revocation_lists() -> list[x509.CertificateRevocationList]:
             TrustAnchor.objects.filter(is_active=True, crl_der__isnull=False).values_list("crl_der", flat=True)]
 
 
-def _require(actor, permission: str) -> None:
-    if not actor.is_authenticated or not actor.is_active or not actor.has_perm(permission):
-        raise PermissionDenied(_("You may not manage signing certificates."))
+def _require_trust_manager(actor) -> None:
+    """The trust store is shared by every agency of the installation: only its superusers change it."""
+    if not actor.is_authenticated or not actor.is_active or not actor.is_superuser:
+        raise PermissionDenied(_("Only the installation's administrators may change the trust store."))
 
 
 def add_trust_anchors(actor, data: bytes) -> list[TrustAnchor]:
     """Trust the CA certificates in `data` (PEM bundle, DER, or PKCS#7). Re-adding one re-activates it."""
-    _require(actor, "signatures.add_trustanchor")
+    _require_trust_manager(actor)
     try:
         certificates = keys.load_certificates(data)
     except keys.CertificateRefused as refused:
@@ -97,7 +98,7 @@ def add_trust_anchors(actor, data: bytes) -> list[TrustAnchor]:
 
 def set_revocation_list(actor, data: bytes) -> TrustAnchor:
     """Store a CA's CRL (PEM or DER) on the trusted CA that issued and signed it."""
-    _require(actor, "signatures.change_trustanchor")
+    _require_trust_manager(actor)
     try:
         crl = (x509.load_pem_x509_crl(data) if data.lstrip().startswith(b"-----")
                else x509.load_der_x509_crl(data))
@@ -107,18 +108,26 @@ def set_revocation_list(actor, data: bytes) -> TrustAnchor:
         for anchor in TrustAnchor.objects.select_for_update().filter(is_active=True):
             ca = x509.load_der_x509_certificate(bytes(anchor.certificate_der))
             if ca.subject == crl.issuer and crl.is_signature_valid(ca.public_key()):
+                if anchor.crl_der is not None:
+                    stored = x509.load_der_x509_crl(bytes(anchor.crl_der))
+                    if crl.last_update_utc < stored.last_update_utc:
+                        # An older list would quietly forget revocations already known.
+                        raise ValidationError({"file": _(
+                            "This revocation list is older than the one stored for this CA (issued %(date)s)."
+                        ) % {"date": timezone.localtime(stored.last_update_utc).strftime("%d/%m/%Y %H:%M")}})
                 anchor.crl_der = crl.public_bytes(serialization.Encoding.DER)
                 anchor.crl_next_update = crl.next_update_utc
                 anchor.crl_sha256 = hashlib.sha256(anchor.crl_der).hexdigest()
                 anchor.save(update_fields=["crl_der", "crl_next_update", "crl_sha256"])
-                record_event(actor=actor, verb=events.TRUST_ANCHOR_ADDED, target=anchor, agency_id=None,
-                             data={"fingerprint": anchor.fingerprint, "crl_next_update": crl.next_update_utc})
+                record_event(actor=actor, verb=events.CRL_STORED, target=anchor, agency_id=None,
+                             data={"fingerprint": anchor.fingerprint, "crl_next_update": crl.next_update_utc,
+                                   "crl_sha256": anchor.crl_sha256})
                 return anchor
     raise ValidationError({"file": _("No trusted CA issued this revocation list.")})
 
 
 def remove_trust_anchor(actor, anchor: TrustAnchor) -> TrustAnchor:
-    _require(actor, "signatures.change_trustanchor")
+    _require_trust_manager(actor)
     with transaction.atomic():
         anchor.is_active = False
         anchor.save(update_fields=["is_active"])
@@ -404,7 +413,7 @@ def request_seal(actor, draft: Draft, *, password: str, register_id: int | None 
             _("The agency has no seal certificate with a usable key. Ask the administrator to import it."),
         )
         document = previous.document if previous is not None else drafting_services.issue_draft(
-            actor, draft, None, register_id=register_id)
+            actor, draft, None, register_id=register_id, sealed_later=True)
         request, _queued = _reuse_or_create(
             SigningKind.SEAL, version, draft=draft, document=document, credential=credential, requested_by=actor,
             # The draft prints "Số: ..../QĐ-UBND": the clerk fills in the number only.

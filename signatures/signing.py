@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 # A worker that took a request and died leaves it "signing"; after this lease another delivery may take it.
 SIGNING_LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 3
 _HOLDERS: dict[tuple[int, str], KeyHolder] = {}
 
 
@@ -304,14 +305,27 @@ def run_signing_request(request_id: int) -> str:
         _fail(request_id, _("The document could not be signed because of an unexpected error; the administrator "
                             "can see the details in the server log."))
         return "failed"
-    return _store(request_id, signed, extras)
+    try:
+        return _store(request_id, signed, extras)
+    except Exception:
+        # The signature was made but could not be stored (the workflow refused, storage failed): nothing of
+        # it was kept (one transaction), and the request says so instead of being signed again for ever.
+        logger.exception("signing request %s could not be stored", request_id)
+        _fail(request_id, _("The signed document could not be stored; the administrator can see the details in "
+                            "the server log."))
+        return "failed"
 
 
 def stale_request_ids(now=None) -> list[int]:
-    """Queued requests whose message a dead broker may have lost, and requests a dead worker left."""
+    """Queued requests whose message a dead broker may have lost, and requests a dead worker left. A request
+    a worker died on MAX_ATTEMPTS times is failed with the reason instead of being taken again."""
     now = now or timezone.now()
     queued = SigningRequest.objects.filter(state=SigningState.QUEUED, created_at__lt=now - timedelta(minutes=1))
     stuck = SigningRequest.objects.filter(state=SigningState.SIGNING, started_at__lt=now - SIGNING_LEASE)
+    for request_id in stuck.filter(attempts__gte=MAX_ATTEMPTS).values_list("pk", flat=True)[:500]:
+        _fail(request_id, _("Signing stopped %(times)d times without finishing; try again later.") % {
+            "times": MAX_ATTEMPTS})
+    stuck = stuck.filter(attempts__lt=MAX_ATTEMPTS)
     return list(queued.values_list("pk", flat=True)[:500]) + list(stuck.values_list("pk", flat=True)[:500])
 
 

@@ -83,7 +83,3 @@ def pending_verifications(now=None) -> list[str]:
         FileVerification.objects.filter(state=VerificationState.PENDING, created_at__lt=now - timedelta(minutes=1))
         .values_list("blob_id", flat=True)[:500]
     )
-
-
-def verifications_for(blob_ids) -> dict[str, FileVerification]:
-    return {v.blob_id: v for v in FileVerification.objects.filter(blob_id__in=list(blob_ids))}

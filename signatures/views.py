@@ -17,25 +17,20 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from workflows.drafting_selectors import drafts_for
+from workflows.views import posted_int, posted_person_or_404
 
 from . import services
-from .api import MAX_VERIFY_BYTES, visible_signing_requests
 from .models import CredentialKind, KeyStorage, SigningCredential, TrustAnchor
+from .selectors import MAX_VERIFY_BYTES, visible_signing_requests
 from .verification_text import report_lines
 from .verifying import verify_bytes
-
-
-def _errors(error: ValidationError) -> str:
-    if hasattr(error, "message_dict"):
-        return " ".join(message for messages_ in error.message_dict.values() for message in messages_)
-    return " ".join(error.messages)
 
 
 def _act(request: HttpRequest, call, success: str) -> bool:
     try:
         call()
     except ValidationError as error:
-        messages.error(request, _errors(error))
+        messages.error(request, " ".join(error.messages))
         return False
     except PermissionDenied as error:
         messages.error(request, str(error) or _("You may not do this."))
@@ -91,26 +86,18 @@ class CertificateOnlyForm(forms.Form):
                             required=False)
 
 
-def _target(request: HttpRequest) -> services.CredentialInput:
-    """Whose certificate the form imports: the agency's seal, a person chosen by an administrator, or me."""
-    if request.POST.get("for") == "seal":
-        return services.CredentialInput(kind=CredentialKind.SEAL, agency=request.user.agency)
-    person_id = request.POST.get("person")
-    if person_id and person_id.isdigit():
-        person = get_object_or_404(get_user_model(), pk=int(person_id), agency_id=request.user.agency_id)
-        return services.CredentialInput(kind=CredentialKind.PERSONAL, user=person)
-    return services.CredentialInput(kind=CredentialKind.PERSONAL, user=request.user)
-
-
-def posted_id(request: HttpRequest, name: str) -> int:
-    """A posted object id; anything that is not a number finds nothing (404), never a 500."""
-    value = request.POST.get(name, "")
-    return int(value) if value.isdigit() else 0
-
-
-def _image(form: forms.Form) -> bytes | None:
-    upload = form.cleaned_data.get("image")
-    return upload.read() if upload else None
+def _target(request: HttpRequest, data: dict) -> services.CredentialInput:
+    """Whose certificate the form imports: the agency's seal, a person of the agency chosen by an
+    administrator, or the person themselves (services.import_* check who may import what)."""
+    target, image = request.POST.get("for", "me"), data["image"].read() if data.get("image") else None
+    if target == "seal":
+        return services.CredentialInput(kind=CredentialKind.SEAL, agency=request.user.agency, image_png=image)
+    if target == "person":
+        if posted_int(request, "person") is None:
+            raise ValidationError({"person": _("Choose the person the certificate belongs to.")})
+        person = posted_person_or_404(request, "person", agency_id=request.user.agency_id)
+        return services.CredentialInput(kind=CredentialKind.PERSONAL, user=person, image_png=image)
+    return services.CredentialInput(kind=CredentialKind.PERSONAL, user=request.user, image_png=image)
 
 
 @login_required
@@ -123,21 +110,18 @@ def certificates(request: HttpRequest) -> HttpResponse:
         if action == "pkcs12":
             p12_form = Pkcs12Form(request.POST, request.FILES)
             if p12_form.is_valid():
-                target = _target(request)
-                target.image_png = _image(p12_form)
+                data = p12_form.cleaned_data
                 if _act(request, lambda: services.import_pkcs12(
-                        user, target, p12_form.cleaned_data["file"].read(), p12_form.cleaned_data["password"]),
+                        user, _target(request, data), data["file"].read(), data["password"]),
                         _("The certificate was imported; its key is stored encrypted.")):
                     return redirect("signatures:certificates")
         elif action == "certificate":
             cert_form = CertificateOnlyForm(request.POST, request.FILES)
             if cert_form.is_valid():
                 data = cert_form.cleaned_data
-                target = _target(request)
-                target.image_png = _image(cert_form)
                 chain = data["chain"].read() if data.get("chain") else b""
                 if _act(request, lambda: services.import_certificate(
-                        user, target, data["file"].read(), key_storage=data["key_storage"],
+                        user, _target(request, data), data["file"].read(), key_storage=data["key_storage"],
                         token_label=data["token_label"], key_label=data["key_label"], pin=data["pin"],
                         chain_content=chain), _("The certificate was imported.")):
                     return redirect("signatures:certificates")
@@ -145,12 +129,12 @@ def certificates(request: HttpRequest) -> HttpResponse:
             # Only credentials the person could manage are looked up: another agency's ids give 404.
             manageable = Q(user=user) | (Q(agency_id=user.agency_id) if is_admin else Q(pk__in=[]))
             credential = get_object_or_404(SigningCredential.objects.filter(manageable, is_active=True),
-                                           pk=posted_id(request, "credential"))
+                                           pk=posted_int(request, "credential") or 0)
             _act(request, lambda: services.deactivate_credential(user, credential), _("The certificate was deactivated."))
             return redirect("signatures:certificates")
         elif action in ("trust", "crl", "untrust"):
             if action == "untrust":
-                anchor = get_object_or_404(TrustAnchor, pk=posted_id(request, "anchor"))
+                anchor = get_object_or_404(TrustAnchor, pk=posted_int(request, "anchor") or 0)
                 _act(request, lambda: services.remove_trust_anchor(user, anchor), _("The CA is no longer trusted."))
             else:
                 upload = request.FILES.get("file")
@@ -171,7 +155,7 @@ def certificates(request: HttpRequest) -> HttpResponse:
         "agency_credentials": agency_credentials,
         "people": get_user_model().objects.filter(agency_id=user.agency_id, is_active=True) if is_admin else [],
         "anchors": TrustAnchor.objects.filter(is_active=True) if user.has_perm("signatures.view_trustanchor") else [],
-        "can_manage_trust": user.has_perm("signatures.add_trustanchor"),
+        "can_manage_trust": user.is_superuser,
         "p12_form": p12_form,
         "cert_form": cert_form,
     })

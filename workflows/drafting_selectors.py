@@ -102,13 +102,18 @@ def my_drafting_work(user, *, limit: int = 50) -> DraftingWork:
     }
     # The steps a person holds are read in one query and sorted into kinds here; a kind is counted by the
     # database only when more than a page of it came back.
-    held = list(holding[: (limit + 1) * len(by_kind)])
+    window = (limit + 1) * len(by_kind)
+    held = list(holding[:window])
     for kind in by_kind:
         work.items[kind] = []
     for draft in held:
         kind = _step_kind(draft)
         if kind is not None and len(work.items[kind]) <= limit:
             work.items[kind].append(draft)
+    if len(held) == window:  # one kind may have filled the window: the others are read on their own
+        for kind, condition in by_kind.items():
+            if len(work.items[kind]) <= limit:
+                work.items[kind] = list(holding.filter(condition)[: limit + 1])
     queries = {
         RETURNED: base.filter(drafter_id=user.pk, state=DraftState.DRAFTING).exclude(last_comment=""),
     }
@@ -120,8 +125,7 @@ def my_drafting_work(user, *, limit: int = 50) -> DraftingWork:
         if kind not in work.items:
             continue
         rows = work.items[kind]
-        full = len(rows) > limit or (kind in by_kind and len(held) == (limit + 1) * len(by_kind))
-        if full:
+        if len(rows) > limit:
             counted = holding.filter(by_kind[kind]) if kind in by_kind else queries[kind]
             work.counts[kind] = counted.count()
         else:

@@ -23,7 +23,7 @@ from documents import services as documents_services
 from documents.models import Confidentiality, Document, DocumentType, Urgency
 from documents.selectors import visible_documents
 from documents.storage import store_blob
-from documents.uploads import DOCX, PDF, UploadRejected, check_upload
+from documents.uploads import DOCX, PDF, UploadRejected, check_upload, checked_bytes
 
 from .drafting import Draft, DraftAttachment, DraftState, DraftVersion, ReviewChain, ReviewStep, StepAction
 from .events import (  # noqa: E402 - the draft verbs live with the app's other audit verbs
@@ -198,16 +198,9 @@ def _store_version(actor, draft: Draft, upload, note: str) -> DraftVersion:
 def store_system_version(draft: Draft, actor, content: bytes, *, name: str, note: str) -> DraftVersion:
     """A version produced by the system for `actor` (the digitally signed PDF from the signing task):
     stored and audited like an upload. Must run inside the caller's transaction."""
-    import hashlib
-    import io
-
-    from documents.uploads import CheckedUpload
-
-    checked = CheckedUpload(name=name[:255], content_type=PDF, size=len(content),
-                            sha256=hashlib.sha256(content).hexdigest(), file=io.BytesIO(content))
-    blob = store_blob(checked)
+    blob = store_blob(checked_bytes(content, name, PDF))
     last = draft.versions.order_by("-number").values_list("number", flat=True).first() or 0
-    version = DraftVersion.objects.create(draft=draft, number=last + 1, blob=blob, file_name=checked.name,
+    version = DraftVersion.objects.create(draft=draft, number=last + 1, blob=blob, file_name=name[:255],
                                           uploaded_by=actor, note=note[:500])
     _event(actor, DRAFT_VERSION_UPLOADED, draft, {"number": version.number, "sha256": blob.sha256, "note": note})
     return version
@@ -338,6 +331,7 @@ def add_attachments(actor, draft: Draft, uploads, *, expected_version: int | Non
         _require_may_change(actor, draft)
         added = _store_attachments(actor, draft, checked)
         _bump(draft)
+        _send_back_for_reapproval(actor, draft)  # an appendix changed at the format check is a change too
     return added
 
 
@@ -520,13 +514,12 @@ def mark_signed_on_paper(actor, draft: Draft, *, expected_version: int | None = 
 
 
 def issue_draft(clerk, draft: Draft, final_file, *, expected_version: int | None = None,
-                register_id: int | None = None) -> Document:
+                register_id: int | None = None, sealed_later: bool = False) -> Document:
     """The clerk issues the signed draft: number, date and identifier from the register (the Document is
     immutable from then on), the final PDF attached; the draft links to the issued document.
 
-    `final_file` is None only on the digital path (signatures.services.request_seal, in its transaction):
-    the signing task then fills the number and date into the leader-signed PDF, applies the agency seal
-    and attaches the result."""
+    `sealed_later` is the digital path (signatures.services.request_seal): no file now; the signing task
+    fills the number and date into the leader-signed PDF, applies the agency seal and attaches the result."""
     if final_file is not None:
         try:
             checked = check_upload(final_file)
@@ -534,7 +527,7 @@ def issue_draft(clerk, draft: Draft, final_file, *, expected_version: int | None
             raise ValidationError({"file": str(exc)}) from exc
         if checked.content_type != PDF:
             raise ValidationError({"file": _("The issued document must be a PDF file.")})
-    elif not transaction.get_connection().in_atomic_block:
+    elif not sealed_later:
         raise ValidationError({"file": _("Attach the final PDF.")})
     with transaction.atomic():
         draft = _lock(draft)
@@ -555,7 +548,7 @@ def issue_draft(clerk, draft: Draft, final_file, *, expected_version: int | None
         )
         uploads = [final_file] if final_file is not None else []
         document = documents_services.register_outgoing(clerk, data, uploads, confirm_duplicate=False)
-        if final_file is not None:  # the digital path attaches the signed attachments itself
+        if not sealed_later:  # the digital path attaches the signed attachments itself
             for attachment in draft.attachments.select_related("blob"):
                 documents_services.attach_stored_blob(clerk, document, attachment.blob, attachment.file_name)
         draft.issued_document = document

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts import roles
 from documents.forms import MultipleFileField
 from documents.models import Confidentiality, DocumentType, Urgency
-from documents.storage import open_verified
+from documents.storage import IntegrityFailure, open_verified
 
 from . import drafting_selectors as selectors
 from . import drafting_services as services
@@ -141,24 +141,30 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def draft_version_file(request: HttpRequest, pk: int, number: int) -> FileResponse:
+def draft_version_file(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     draft = _draft_or_404(request, pk)
     version = draft.versions.select_related("blob").filter(number=number).first()
     if version is None:
         raise Http404
-    return FileResponse(open_verified(version.blob), as_attachment=True, filename=version.file_name,
-                        content_type=version.blob.content_type)
+    return _serve(request, draft, version.blob, version.file_name)
 
 
 @login_required
-def draft_attachment_file(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+def draft_attachment_file(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
     draft = _draft_or_404(request, pk)
     attachment = get_object_or_404(draft.attachments.select_related("blob"), pk=attachment_id)
-    return FileResponse(open_verified(attachment.blob), as_attachment=True, filename=attachment.file_name,
-                        content_type=attachment.blob.content_type)
+    return _serve(request, draft, attachment.blob, attachment.file_name)
 
 
-
+def _serve(request: HttpRequest, draft, blob, name: str) -> HttpResponse:
+    """The stored bytes, checked against their hash; a damaged copy is reported, not served (no 500)."""
+    try:
+        handle = open_verified(blob)
+    except (IntegrityFailure, OSError):
+        messages.error(request, _("The stored copy of \"%(name)s\" is damaged and is not served. Please tell the "
+                                  "administrator.") % {"name": name})
+        return redirect("workflows:draft", pk=draft.pk)
+    return FileResponse(handle, as_attachment=True, filename=name, content_type=blob.content_type)
 
 
 @login_required

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -94,6 +94,13 @@ def _flags(due: date | None, today: date) -> tuple[bool, bool]:
     if due is None:
         return False, False
     return due < today, today <= due <= today + timedelta(days=DUE_SOON_DAYS)
+
+
+def reply_documents_for(user, agency_id: int) -> QuerySet[Document]:
+    """Documents that may stand as the reply to an incoming document of `agency_id`: that agency's outgoing
+    documents the person can see, newest first."""
+    return (visible_documents(user).filter(agency_id=agency_id, direction=Direction.OUTGOING)
+            .order_by("-created_at", "-id"))
 
 
 def incoming_cases_for(user) -> QuerySet[IncomingCase]:
@@ -271,10 +278,13 @@ def oversight(user, *, today: date | None = None) -> Oversight | None:
     open_work = Assignment.objects.filter(state__in=OPEN_ASSIGNMENT_STATES).exclude(role=TargetRole.INFORM)
     if roles.AGENCY_LEADER in role_names:
         result = Oversight(scope="agency", name=user.agency.name)
-        rows = open_work.filter(case__agency_id=user.agency_id).values(group=Coalesce("unit__name", "user__unit__name"))
+        # Work directed to a person counts for that person's unit, as in the unit's own view.
+        rows = open_work.filter(case__agency_id=user.agency_id).values(
+            group=Coalesce("unit_id", "user__unit_id"), label=Coalesce("unit__name", "user__unit__name"))
     elif roles.UNIT_LEADER in role_names and user.unit_id:
         result = Oversight(scope="unit", name=user.unit.name)
-        rows = open_work.filter(unit_id=user.unit_id).values(group=F("assignee__full_name"))
+        rows = open_work.filter(Q(unit_id=user.unit_id) | Q(unit__isnull=True, user__unit_id=user.unit_id)).values(
+            group=F("assignee_id"), label=Coalesce(NullIf("assignee__full_name", Value("")), "assignee__username"))
     else:
         return None
     rows = rows.annotate(
@@ -282,10 +292,10 @@ def oversight(user, *, today: date | None = None) -> Oversight | None:
         handling=Count("pk", filter=Q(state=AssignmentState.HANDLING)),
         overdue=Count("pk", filter=Q(due_date__lt=today)),
         due_soon=Count("pk", filter=Q(due_date__gte=today, due_date__lte=soon)),
-    ).order_by("-overdue", "group")
+    ).order_by("-overdue", "label", "group")
     unassigned = gettext("Not yet assigned") if result.scope == "unit" else gettext("People named directly")
     result.rows = [
-        OversightRow(label=row["group"] or unassigned, waiting=row["waiting"], handling=row["handling"],
+        OversightRow(label=row["label"] if row["group"] is not None else unassigned, waiting=row["waiting"], handling=row["handling"],
                      overdue=row["overdue"], due_soon=row["due_soon"])
         for row in rows
     ]

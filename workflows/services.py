@@ -584,9 +584,12 @@ def complete_assignment(
         _check_version(assignment.version, expected_version)
         reply = None
         if reply_document_id is not None:
-            reply = visible_documents(actor).filter(pk=reply_document_id).first()
-            if reply is None or reply.pk == case.document_id:
-                raise ValidationError({"reply_document": _("Choose a reply document you can see.")})
+            from .selectors import reply_documents_for
+
+            reply = reply_documents_for(actor, case.agency_id).filter(pk=reply_document_id).first()
+            if reply is None:
+                raise ValidationError({"reply_document": _(
+                    "The reply must be an outgoing document of this agency that you can see.")})
         now = timezone.now()
         assignment.state = AssignmentState.COMPLETED
         assignment.outcome = outcome.strip()

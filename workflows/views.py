@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 from accounts import roles
 from accounts.models import Unit
 from documents import services as documents_services
-from documents.models import Direction
 from documents.selectors import document_timeline, visible_documents
 
 from . import selectors, services
@@ -53,8 +52,10 @@ def my_work(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def read_notices(request: HttpRequest) -> HttpResponse:
-    notice_id = posted_int(request, "notice")
-    services.mark_notices_read(request.user, [notice_id] if notice_id is not None else None)
+    if "notice" in request.POST:  # one reminder; a malformed id finds nothing rather than marking all read
+        services.mark_notices_read(request.user, [posted_int(request, "notice") or 0])
+    else:
+        services.mark_notices_read(request.user)
     return redirect("workflows:my_work")
 
 
@@ -136,9 +137,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if context["to_handle"]:
         # The reply, if any, is an outgoing document of the agency this person can see, newest first.
-        context["reply_choices"] = (visible_documents(user)
-                                    .filter(agency_id=case.agency_id, direction=Direction.OUTGOING)
-                                    .order_by("-created_at", "-id")[:100])
+        context["reply_choices"] = selectors.reply_documents_for(user, case.agency_id)[:100]
     for assignment in context["to_assign"]:
         assignment.people = list(get_user_model().objects.filter(unit_id=assignment.unit_id, is_active=True))
     return render(request, "workflows/case.html", context)
@@ -158,7 +157,8 @@ def _done(request: HttpRequest, case_pk: int, call, success: str) -> HttpRespons
 def posted_int(request: HttpRequest, name: str) -> int | None:
     """A posted id or version, or None: a non-number must give a clear refusal, not a 500."""
     value = request.POST.get(name, "").strip()
-    return int(value) if value.isdigit() else None
+    # At most 18 digits: any such number fits a bigint column, so a huge one finds nothing instead of a 500.
+    return int(value) if value.isdigit() and len(value) <= 18 else None
 
 
 def posted_person_or_404(request: HttpRequest, name: str, **filters):

@@ -90,8 +90,15 @@ def test_trust_store_accepts_ca_certificates_only_and_crls_of_trusted_cas(setup)
 
     stranger = build_demo_pki()
     refused(lambda: services.set_revocation_list(admin, stranger.crl().public_bytes(serialization.Encoding.DER)))
-    with pytest.raises(PermissionDenied):
-        services.add_trust_anchors(o.clerk, stranger.root.certificate.public_bytes(serialization.Encoding.PEM))
+    agency_admin = make_user(roles.ADMINISTRATOR, o.agency)
+    for not_allowed in (o.clerk, agency_admin):  # the trust store is the installation's, not an agency's
+        with pytest.raises(PermissionDenied):
+            services.add_trust_anchors(not_allowed, stranger.root.certificate.public_bytes(serialization.Encoding.PEM))
+    # An older revocation list than the stored one would forget revocations: refused.
+    from datetime import UTC, datetime, timedelta
+
+    old_crl = pki.crl(at=datetime.now(UTC) - timedelta(days=2)).public_bytes(serialization.Encoding.DER)
+    refused(lambda: services.set_revocation_list(admin, old_crl))
     before = AuditEvent.objects.filter(verb=events.TRUST_ANCHOR_ADDED).count()
     again = services.add_trust_anchors(admin, pki.root.certificate.public_bytes(serialization.Encoding.PEM))
     assert len(again) == 1 and TrustAnchor.objects.filter(is_active=True).count() == 2

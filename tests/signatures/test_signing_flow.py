@@ -282,3 +282,32 @@ def test_a_signature_of_a_version_replaced_meanwhile_is_not_kept(signed_setup, d
         again = services.request_personal_signature(o.leader, draft, password=PASSWORD)
     again.refresh_from_db()
     assert again.pk != request.pk and again.state == SigningState.DONE
+
+
+def test_a_signature_that_cannot_be_stored_fails_with_a_reason_and_a_dead_worker_is_not_retried_for_ever(
+        signed_setup, monkeypatch, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from workflows import drafting_services as ds
+
+    o, draft = signed_setup
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ds, "store_system_version", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        request = services.request_personal_signature(o.leader, draft, password=PASSWORD)
+    request.refresh_from_db()
+    assert request.state == SigningState.FAILED and request.error
+    draft.refresh_from_db()
+    assert draft.state == DraftState.READY_TO_SIGN and draft.versions.count() == 1
+
+    # A worker died on it three times: the sweeper fails it with the reason instead of taking it again.
+    SigningRequest.objects.filter(pk=request.pk).update(
+        state=SigningState.SIGNING, attempts=signing.MAX_ATTEMPTS, started_at=timezone.now() - timedelta(hours=1))
+    assert request.pk not in signing.stale_request_ids()
+    request.refresh_from_db()
+    assert request.state == SigningState.FAILED and str(signing.MAX_ATTEMPTS) in request.error

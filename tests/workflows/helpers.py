@@ -58,6 +58,12 @@ def incoming(o: Office, *, urgency: int = Urgency.NORMAL, secret: bool = False, 
     return documents_services.register_incoming(o.clerk, data)
 
 
+def outgoing(o: Office, subject: str = "Công văn trả lời Bộ Nội vụ") -> Document:
+    """An outgoing document of the office, e.g. the reply that completes a handling."""
+    data = documents_services.OutgoingInput(document_type_id=doc_type("cong-van").pk, subject=subject)
+    return documents_services.register_outgoing(o.clerk, data)
+
+
 def in_days(days: int):
     return timezone.localdate() + timedelta(days=days)
 

@@ -429,3 +429,18 @@ def test_drafting_work_counts_beyond_a_page():
     assert len(paged.items[selectors.TO_REVIEW]) == 1
     assert {d.pk for d in whole.items[selectors.TO_REVIEW]} == {d.pk for d in drafts}
     assert whole.counts[selectors.TO_SIGN] == 0
+
+
+def test_one_kind_filling_the_page_window_does_not_hide_the_others():
+    from django.contrib.auth.models import Group  # noqa: PLC0415
+
+    from accounts import roles  # noqa: PLC0415
+
+    o = office()
+    o.unit_leader.groups.add(Group.objects.get(name=roles.CLERK))  # holds the review and the format check
+    for _ in range(9):
+        submitted(o)
+    to_check = ds.approve_step(o.unit_leader, submitted(o))  # reviewed last: sorts after the nine
+    work = selectors.my_drafting_work(fresh(o.unit_leader), limit=1)
+    assert (work.counts[selectors.TO_REVIEW], work.counts[selectors.TO_CHECK]) == (9, 1)
+    assert [d.pk for d in work.items[selectors.TO_CHECK]] == [to_check.pk]

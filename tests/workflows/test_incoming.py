@@ -26,7 +26,7 @@ from workflows.models import (
 )
 from workflows.services import StaleTransition, TargetInput, TransitionError
 
-from .helpers import directed_case, fresh, in_days, incoming, lead_unit, office, presented_case, verbs
+from .helpers import directed_case, fresh, in_days, incoming, lead_unit, office, outgoing, presented_case, verbs
 
 pytestmark = pytest.mark.django_db
 
@@ -288,7 +288,7 @@ def test_full_flow_to_completion_with_reply_document():
     lead = services.record_progress(o.handler, lead, note="Đang tổng hợp", proposal="Đề xuất trả lời Bộ",
                                     expected_version=2)
     assert (lead.progress_note, lead.proposal) == ("Đang tổng hợp", "Đề xuất trả lời Bộ")
-    reply = incoming(o, number="99")  # any document the handler can see stands in for the reply
+    reply = outgoing(o)
     lead = services.complete_assignment(o.handler, lead, outcome="Đã trả lời", reply_document_id=reply.pk,
                                         expected_version=3)
     case.refresh_from_db()
@@ -379,6 +379,8 @@ def test_handler_steps_refused_to_others_and_when_stale():
     with pytest.raises(ValidationError):  # a reply the handler cannot see
         other_doc = incoming_in_other_agency()
         services.complete_assignment(o.handler, lead, outcome="x", reply_document_id=other_doc.pk)
+    with pytest.raises(ValidationError):  # an incoming document is not a reply
+        services.complete_assignment(o.handler, lead, outcome="x", reply_document_id=incoming(o, number="98").pk)
     lead.refresh_from_db()
     assert (lead.state, lead.version) == (AssignmentState.HANDLING, 2)
     services.complete_assignment(o.handler, lead, outcome="Xong", expected_version=2)

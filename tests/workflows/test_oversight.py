@@ -131,3 +131,26 @@ def test_reminders_show_on_my_work_and_are_marked_read_by_their_owner_only(djang
     page.post("/work/notices/read/")
     assert not Notice.objects.filter(user=o.unit_leader, read_at__isnull=True).exists()
     assert 'id="notices"' not in page.get("/work/").content.decode()
+
+
+def test_work_directed_to_a_person_counts_for_their_unit_in_both_views():
+    o = office()
+    directed_case(o, number="5", targets=[TargetInput(role="lead", user_id=o.handler.pk, deadline=in_days(3))])
+    agency_rows = {row.label: row.handling for row in oversight(fresh(o.leader)).rows}
+    unit_rows = {row.label: row.handling for row in oversight(fresh(o.unit_leader)).rows}
+    assert agency_rows == {o.unit.name: 1}
+    assert unit_rows == {o.handler.full_name or o.handler.username: 1}
+
+
+def test_a_malformed_reminder_id_marks_nothing_read(django_capture_on_commit_callbacks):
+    from workflows.models import Notice  # noqa: PLC0415
+
+    o = office()
+    with django_capture_on_commit_callbacks(execute=True):
+        directed_case(o, number="11")
+    unread = Notice.objects.filter(user=o.unit_leader, read_at__isnull=True).count()
+    page = Client()
+    page.force_login(o.unit_leader)
+    for bad in ("abc", "9" * 40):
+        assert page.post("/work/notices/read/", {"notice": bad}).status_code == 302
+    assert Notice.objects.filter(user=o.unit_leader, read_at__isnull=True).count() == unread

@@ -21,7 +21,7 @@ from tests.factories import AgencyFactory, UnitFactory, clerk, make_user
 from workflows import reports, services
 from workflows.models import Assignment, AssignmentState
 
-from .helpers import directed_case, in_days, incoming, office
+from .helpers import directed_case, in_days, office, outgoing
 
 pytestmark = pytest.mark.django_db
 
@@ -118,7 +118,7 @@ def test_period_filter_uses_the_arrival_date():
 def test_tracking_register_seven_columns():
     o = office()
     on_time, late, overdue, in_progress, waiting = mix(o)
-    reply = incoming(o, number="99")
+    reply = outgoing(o)
     services.complete_assignment(o.handler, in_progress, outcome="Xong", reply_document_id=reply.pk)
     today = timezone.localdate()
     cases = list(reports.tracked_cases(o.clerk, today, today))

@@ -375,10 +375,6 @@ DRAFT_BODY = (
 )
 
 
-def type_abbreviations() -> dict[str, str]:
-    return dict(DocumentType.objects.values_list("code", "abbreviation"))
-
-
 _PDF_TITLES = {
     "quyet-dinh": "QUYẾT ĐỊNH", "cong-van": "CÔNG VĂN", "bao-cao": "BÁO CÁO", "ke-hoach": "KẾ HOẠCH",
     "thong-bao": "THÔNG BÁO", "giay-moi": "GIẤY MỜI", "to-trinh": "TỜ TRÌNH",
@@ -1070,7 +1066,7 @@ class Command(BaseCommand):
                         recipients=[{"name": "Như trên"}, {"name": "Lưu: VT"}],
                     )
                     draft = drafting_services.create_draft(
-                        cast["handler"], data, self._draft_pdf(agency, cast["leader"], type_code, data.subject))
+                        cast["handler"], data, self._draft_pdf(agency, cast["leader"], types.get(type_code), data.subject))
                     draft = drafting_services.submit(cast["handler"], draft)
                 with _clock(started + timedelta(hours=3)):
                     if stage == "returned":
@@ -1086,14 +1082,16 @@ class Command(BaseCommand):
                         drafting_services.mark_signed_on_paper(cast["leader"], draft)
                 self.created[f"drafts ({stage})"] += 1
 
-    def _draft_pdf(self, agency: Agency, leader: User, type_code: str, subject: str) -> SimpleUploadedFile:
+    def _draft_pdf(self, agency: Agency, leader: User, document_type: DocumentType | None,
+                   subject: str) -> SimpleUploadedFile:
         """A draft laid out as Decree 30 prescribes (blank number and date, an empty signature space between
         the leader's title and name), so that the demo leader can sign it digitally and the clerk seal it."""
         from signatures.sample_documents import build_decree30_pdf
 
         kinds = {"quyet-dinh": "QUYẾT ĐỊNH", "ke-hoach": "KẾ HOẠCH", "bao-cao": "BÁO CÁO", "thong-bao": "THÔNG BÁO",
                  "cong-van": ""}
-        abbreviation = type_abbreviations().get(type_code, "")
+        type_code = document_type.code if document_type else "cong-van"
+        abbreviation = document_type.abbreviation if document_type else ""
         suffix = f"{abbreviation}-{agency.abbreviation}" if abbreviation else agency.abbreviation
         pdf = build_decree30_pdf(
             agency_parent=(agency.parent.name if agency.parent_id else "").upper(), agency_name=agency.name.upper(),
