@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test lint bench messages clean
+.PHONY: setup run test lint bench messages clean prod
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,21 @@ test: setup
 	echo "DATABASE_URL=$${DATABASE_URL:-sqlite (embedded)} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-none}"; \
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The production topology on this host (Procfile: gunicorn, one Celery worker per queue group, beat) with honcho,
+# on PostgreSQL and Redis, environment from .env (docs/deployment.md). Refuses without .env or with development keys.
+prod: setup
+	@test -f .env || { echo "make prod: no .env file. Create it from the example and fill it in:"; \
+		echo "    cp .env.example .env    (every variable is explained there; see docs/deployment.md)"; exit 1; }
+	@$(BIN)/honcho run sh -c 'case "$$DATABASE_URL" in postgres*) ;; *) echo "make prod: set DATABASE_URL=postgres://... in .env"; exit 1;; esac; \
+		case "$$CELERY_BROKER_URL" in redis*) ;; *) echo "make prod: set CELERY_BROKER_URL=redis://... in .env"; exit 1;; esac'
+	$(BIN)/honcho run $(BIN)/python manage.py check --deploy --fail-level ERROR
+	$(BIN)/honcho run $(BIN)/python manage.py migrate --noinput
+	$(BIN)/honcho run $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: setup
 	$(BIN)/python bench/registry.py

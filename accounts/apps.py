@@ -9,6 +9,8 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from .roles import sync_role_groups
+        from .views import register_settings_sections
 
         # Permissions are created in post_migrate, so role groups are synced after them.
         post_migrate.connect(sync_role_groups, dispatch_uid="accounts.sync_role_groups")
+        register_settings_sections()  # accounts' own parts of the settings page; other apps add theirs

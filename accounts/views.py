@@ -1,29 +1,30 @@
-"""The administrator's settings page: the organisation tree, registers and delegations at a glance,
-with links into the admin for editing and a form to open next year's registers."""
+"""The administrator's settings page: the organisation tree, delegations and what other apps contribute
+(documents: the registers), with links into the admin for editing.
+
+The page is composed of sections (accounts/settings_sections.py); accounts contributes its own here,
+registered from AccountsConfig.ready(), and knows nothing of the apps that add theirs."""
 
 from __future__ import annotations
 
-from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect, render
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseBadRequest, HttpResponseBase
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from documents import services as document_services
-from documents.models import Register, RegisterKind
-
 from .models import Agency, Delegation, Unit, User
-
-
-class OpenRegisterForm(forms.Form):
-    agency = forms.ModelChoiceField(label=gettext_lazy("Agency"), queryset=Agency.objects.filter(is_active=True))
-    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=RegisterKind.choices)
-    year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2000, max_value=2100)
-    code = forms.CharField(label=gettext_lazy("Series code (optional)"), max_length=20, required=False)
-    name = forms.CharField(label=gettext_lazy("Name (optional)"), max_length=200, required=False)
+from .settings_sections import (
+    SettingsLink,
+    SettingsSection,
+    get_links,
+    get_sections,
+    register_section,
+    section_for_post,
+)
 
 
 def _is_settings_admin(user) -> bool:
@@ -34,23 +35,32 @@ def _is_settings_admin(user) -> bool:
 def settings_overview(request):
     if not _is_settings_admin(request.user):
         raise PermissionDenied(_("Only administrators can open the settings."))
-    year = timezone.localdate().year
-    form = OpenRegisterForm(initial={"year": year + 1, "kind": RegisterKind.OUTGOING})
+    posted: dict[str, dict] = {}
     if request.method == "POST":
-        form = OpenRegisterForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                register = document_services.create_register(
-                    request.user, agency=data["agency"], kind=data["kind"], year=data["year"],
-                    code=data["code"], name=data["name"],
-                )
-            except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                messages.success(request, _("Register \"%(name)s\" opened.") % {"name": register})
-                return redirect("accounts:settings")
+        section = section_for_post(request.POST.get("section"))
+        if section is None:
+            return HttpResponseBadRequest(_("The request was refused."))
+        answer = section.post(request)
+        if isinstance(answer, HttpResponseBase):
+            return answer
+        posted[section.key] = dict(answer or {})
+    links = [{"label": link.label, "url": reverse(link.url_name)} for link in get_links()]
+    sections = []
+    for section in get_sections():
+        context = {"links": links, **(section.context(request) if section.context else {}), **posted.get(section.key, {})}
+        sections.append({"key": section.key, "title": section.title,
+                         "html": render_to_string(section.template, context, request)})
+    return render(request, "accounts/settings.html", {"sections": sections})
+
+
+# --- the sections of accounts -------------------------------------------------------------------------
+
+
+def _overview_context(request) -> dict:
+    return {"unit_count": Unit.objects.count(), "user_count": User.objects.filter(is_active=True).count()}
+
+
+def _tree_context(request) -> dict:
     agencies = list(Agency.objects.select_related("parent").order_by("name"))
     children: dict[int | None, list[Agency]] = {}
     for agency in agencies:
@@ -61,13 +71,31 @@ def settings_overview(request):
             yield agency, depth
             yield from walk(agency.pk, depth + 1)
 
-    tree = [{"agency": a, "indent": depth * 1.5} for a, depth in walk(None, 0)]
-    context = {
-        "tree": tree,
-        "unit_count": Unit.objects.count(),
-        "user_count": User.objects.filter(is_active=True).count(),
-        "registers": Register.objects.filter(year__gte=year - 1).select_related("agency").order_by("agency__name", "-year", "kind"),
-        "delegations": Delegation.objects.active_on(timezone.localdate()).select_related("delegator", "delegate", "agency"),
-        "form": form,
-    }
-    return render(request, "accounts/settings.html", context)
+    return {"tree": [{"agency": a, "indent": depth * 1.5} for a, depth in walk(None, 0)]}
+
+
+def _delegations_context(request) -> dict:
+    today = timezone.localdate()
+    return {"delegations": Delegation.objects.active_on(today).select_related("delegator", "delegate", "agency")}
+
+
+def register_settings_sections() -> None:
+    """accounts' part of the settings page (called from AccountsConfig.ready())."""
+    register_section(SettingsSection(
+        key="overview", title="", template="accounts/settings_overview.html", context=_overview_context, order=10,
+        links=[
+            SettingsLink(gettext_lazy("Agencies"), "admin:accounts_agency_changelist", order=10),
+            SettingsLink(gettext_lazy("Units"), "admin:accounts_unit_changelist", order=20),
+            SettingsLink(gettext_lazy("People and roles"), "admin:accounts_user_changelist", order=30),
+            SettingsLink(gettext_lazy("Delegations"), "admin:accounts_delegation_changelist", order=50),
+            SettingsLink(gettext_lazy("Audit trail"), "admin:audit_auditevent_changelist", order=70),
+        ],
+    ))
+    register_section(SettingsSection(
+        key="organisation", title=gettext_lazy("Organisation tree"), template="accounts/settings_organisation.html",
+        context=_tree_context, order=20,
+    ))
+    register_section(SettingsSection(
+        key="delegations", title=gettext_lazy("Delegations in force today"),
+        template="accounts/settings_delegations.html", context=_delegations_context, order=40,
+    ))

@@ -22,20 +22,37 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False))
 
 
+@dataclass(frozen=True)
+class TargetRef:
+    """An audit target known only by reference: a service that acts for another app's object (signing a
+    draft's PDF) records its events on that object without importing its model."""
+
+    label: str  # "app_label.model", as `Model._meta.label_lower`
+    pk: int | str
+    text: str = ""
+
+    @classmethod
+    def of(cls, instance: models.Model) -> TargetRef:
+        return cls(instance._meta.label_lower, instance.pk, str(instance))
+
+
 def record_event(
     *,
     actor,
     verb: str,
-    target: models.Model,
+    target: models.Model | TargetRef,
     agency_id: int | None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append an event to the agency's chain; must run inside the caller's transaction."""
+    ref = target if isinstance(target, TargetRef) else TargetRef.of(target)
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_event must be called inside the transaction that makes the change")
     key = chain_key(agency_id)
-    AuditChainHead.objects.get_or_create(chain=key)
-    head = AuditChainHead.objects.select_for_update().get(chain=key)
+    head = AuditChainHead.objects.select_for_update().filter(chain=key).first()
+    if head is None:  # the chain's first event
+        AuditChainHead.objects.get_or_create(chain=key)
+        head = AuditChainHead.objects.select_for_update().get(chain=key)
     actor_id = getattr(actor, "pk", None) if actor is not None and getattr(actor, "is_authenticated", False) else None
     event = AuditEvent(
         chain=key,
@@ -43,9 +60,9 @@ def record_event(
         actor_id=actor_id,
         actor_name=(actor.get_username() if actor_id else "system")[:150],
         verb=verb,
-        target_type=target._meta.label_lower,
-        target_id=str(target.pk),
-        target_repr=str(target)[:300],
+        target_type=ref.label,
+        target_id=str(ref.pk),
+        target_repr=ref.text[:300],
         agency_id=agency_id,
         data=_jsonable(data or {}),
         created_at=timezone.now(),

@@ -32,6 +32,7 @@ import time
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -128,7 +129,8 @@ def fill(total_documents: int, total_users: int, rng: random.Random) -> None:
 
     from accounts import roles
     from accounts.models import Agency, AgencyKind, Unit, User
-    from documents.management.commands.seed_demo import SUBJECTS, TOPICS, _pdf
+    from demo.documents import sample_pdf
+    from demo.plan import SUBJECTS, TOPICS
     from documents.models import (
         Confidentiality,
         Direction,
@@ -230,7 +232,7 @@ def fill(total_documents: int, total_users: int, rng: random.Random) -> None:
                           ("to-trinh", 6), ("giay-moi", 8)]
         out_codes, out_weights = zip(*outgoing_types, strict=True)
         areas = list(TOPICS)
-        blob = store_blob(check_upload(SimpleUploadedFile("van-ban.pdf", _pdf("VĂN BẢN"), "application/pdf")))
+        blob = store_blob(check_upload(SimpleUploadedFile("van-ban.pdf", sample_pdf("VĂN BẢN"), "application/pdf")))
 
         # Documents per agency: the committee 8 %, the office 3 %, each department 3 %, each district 2.5 %,
         # the communes share the remaining 9 %.
@@ -471,6 +473,146 @@ def measure_lists(timer: Timer, people) -> None:
         timer.measure(f"{role}: selector text search", lambda: selector(text="kế hoạch"))
 
 
+class WSGIClient:
+    """Calls Django's WSGI handler the way gunicorn does, logged in as `user` by a session cookie.
+
+    Unlike `django.test.Client` (which disconnects `close_old_connections` from the request signals, so
+    its connection is never closed between requests), request_started / request_finished fire here:
+    CONN_MAX_AGE decides whether each request opens a new database connection, as in production."""
+
+    def __init__(self, user):
+        from django.core.handlers.wsgi import WSGIHandler
+        from django.test import Client, RequestFactory
+
+        login = Client()
+        login.force_login(user)
+        self.cookie = "; ".join(f"{name}={morsel.value}" for name, morsel in login.cookies.items())
+        self.handler = WSGIHandler()
+        self.factory = RequestFactory()
+
+    def get(self, url: str) -> bytes:
+        environ = self.factory.get(url, headers={"cookie": self.cookie}).environ
+        status: list[str] = []
+        response = self.handler(environ, lambda code, headers, exc_info=None: status.append(code))
+        try:
+            body = b"".join(response)
+        finally:
+            response.close()  # request_finished: the connection is closed here when CONN_MAX_AGE is 0
+        if not status[0].startswith("200"):
+            raise RuntimeError(f"{url} answered {status[0]}")
+        return body
+
+
+@contextmanager
+def conn_max_age(seconds: int | None):
+    """Run with this CONN_MAX_AGE (read by Django when it opens a connection)."""
+    from django.db import connection
+
+    saved = connection.settings_dict["CONN_MAX_AGE"]
+    connection.close()
+    connection.settings_dict["CONN_MAX_AGE"] = seconds
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict["CONN_MAX_AGE"] = saved
+
+
+@contextmanager
+def generic_list_serializer():
+    """The list's rows as before the lean serializer: DRF's generic field-by-field serialization (a
+    reverse() per row for `url`) of model instances loaded with every column of the document and of the
+    joined agency, register and type."""
+    from rest_framework import serializers
+
+    from documents import api
+    from documents.serializers import DocumentListSerializer
+
+    class GenericDocumentListSerializer(DocumentListSerializer):
+        prepare = staticmethod(lambda queryset: queryset)
+        to_representation = serializers.ModelSerializer.to_representation
+
+    saved = api.DocumentListSerializer
+    api.DocumentListSerializer = GenericDocumentListSerializer
+    try:
+        yield
+    finally:
+        api.DocumentListSerializer = saved
+
+
+@contextmanager
+def role_permission_through_has_perm():
+    """The selector's role-permission test as before: `user.has_perm`, which loads all the person's
+    permissions with two queries when the request has not yet."""
+    from documents import selectors
+
+    saved = selectors._has_view_role
+    selectors._has_view_role = lambda user, perm_id: user.has_perm("documents.view_document")
+    try:
+        yield
+    finally:
+        selectors._has_view_role = saved
+
+
+def compare_api_first_page(user, role: str, repeat: int) -> list[tuple[str, float, float, int]]:
+    """First page of /api/v1/documents/ for a restricted user through the WSGI handler, as configured
+    (persistent connection, lean rows, the role permission in one query) and with each alternative,
+    measured in the same run and interleaved (one request of each variant per round), so that load on a
+    shared host hits all alike. Every variant must answer the same bytes."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = "/api/v1/documents/"
+    configured = settings.DATABASES["default"]["CONN_MAX_AGE"] or 60
+    # label, CONN_MAX_AGE, generic serializer, has_perm
+    variants = [
+        (f"as configured (CONN_MAX_AGE={configured})", configured, False, False),
+        ("CONN_MAX_AGE=0: a new connection per request", 0, False, False),
+        ("generic DRF serializer over model instances", configured, True, False),
+        ("role permission through user.has_perm", configured, False, True),
+        ("all three: the code before", 0, True, True),
+    ]
+    client = WSGIClient(user)
+    bodies = set()
+    times: dict[str, list[float]] = {variant[0]: [] for variant in variants}
+    queries: dict[str, int] = {}
+
+    def once(label, age, generic, has_perm, *, timed: bool) -> None:
+        with (conn_max_age(age), generic_list_serializer() if generic else nullcontext(),
+              role_permission_through_has_perm() if has_perm else nullcontext()):
+            client.get(url)  # opens the connection when persistent (a worker's earlier request)
+            if not timed:
+                return
+            start = time.perf_counter()
+            body = client.get(url)
+            times[label].append((time.perf_counter() - start) * 1000)
+            if label not in queries:
+                with CaptureQueriesContext(connection) as captured:
+                    client.get(url)
+                queries[label] = len(captured)
+                bodies.add(body)
+
+    for variant in variants:  # warm-up
+        for _ in range(5):
+            once(*variant, timed=False)
+    for _ in range(repeat):
+        for variant in variants:
+            once(*variant, timed=True)
+    if len(bodies) != 1:
+        raise AssertionError("the variants answered differently")
+    print(f"\nAPI first page {url} for a restricted user ({role} {user.username}), through the WSGI handler, "
+          f"{repeat} interleaved rounds (ms):")
+    print(f"  {'':<48} {'median':>8} {'p95':>8} {'queries':>8} {'median ×':>9}")
+    base = statistics.median(times[variants[0][0]])
+    rows = []
+    for label, *_flags in variants:
+        median, p95 = statistics.median(times[label]), percentile(times[label], 0.95)
+        rows.append((label, median, p95, queries[label]))
+        print(f"  {label:<48} {median:8.1f} {p95:8.1f} {queries[label]:8d} {median / base:9.2f}", flush=True)
+    return rows
+
+
 def check_query_counts(timer: Timer) -> None:
     """A page must cost a fixed number of queries: page 2 as many as page 1, whatever the rows."""
     counts = {label: queries for label, _m, _p, queries, _s in timer.rows}
@@ -595,6 +737,8 @@ def main() -> None:
     parser.add_argument("--per-writer", type=int, default=50)
     parser.add_argument("--explain", type=int, default=3, help="EXPLAIN ANALYZE the N slowest queries")
     parser.add_argument("--skip-writes", action="store_true")
+    parser.add_argument("--api-first-page-only", action="store_true",
+                        help="only the comparison of the API's first page for the restricted user")
     args = parser.parse_args()
 
     url = os.environ["DATABASE_URL"]
@@ -622,6 +766,10 @@ def main() -> None:
     print(f"\n{date.today()} · PostgreSQL {server.split()[0]} · Python {platform.python_version()} · "
           f"{os.cpu_count()} CPUs · {platform.machine()} · target p95 ≤ {TARGET_P95_MS:.0f} ms")
     people = pick_people()
+    restricted_role, restricted = people[-1]  # the district staff member: every branch of the permission rule
+    compare_api_first_page(restricted, restricted_role, args.repeat)
+    if args.api_first_page_only:
+        return
     timer = Timer(args.repeat)
     print("\nDocument lists, selectors as they are:")
     measure_lists(timer, people)

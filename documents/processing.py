@@ -1,9 +1,17 @@
-"""Background processing of stored files (called by tasks; idempotent)."""
+"""Background processing of stored files: publishing the extraction of a file, doing it, and re-publishing
+what a dead broker or worker dropped. Idempotent.
+
+The chain of imports runs one way, tasks → processing → models: the Celery tasks (documents.tasks) are
+thin wrappers that call into this module, and this module publishes the extraction task by its
+registered name (routed in eoffice/celery.py), never by importing documents.tasks.
+DocumentsConfig.ready() imports documents.tasks so the task is registered in every process."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
+from celery import current_app
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -17,6 +25,21 @@ from .storage import IntegrityFailure, read_blob
 
 MAX_ATTEMPTS = 5
 GIVE_UP_AFTER = timedelta(days=1)
+EXTRACT_TASK = "documents.tasks.extract_file_content"
+
+# Publishing failures are logged on the tasks' channel, where operators look for broker trouble.
+publish_logger = logging.getLogger("documents.tasks")
+
+
+def enqueue_extraction(file_id: int) -> None:
+    """Publish the extraction of one file (call it after commit). If the broker is down the row stays
+    `pending` and the sweeper retries: the upload itself has already succeeded and loses nothing."""
+    try:
+        # The registered task (not app.send_task): in the embedded mode it then runs eagerly in-process.
+        current_app.tasks[EXTRACT_TASK].delay(file_id)
+    except Exception:  # noqa: BLE001 - kombu raises many kinds when the broker is unreachable
+        publish_logger.warning("Could not enqueue extraction of file %s; the sweeper will retry.", file_id,
+                               exc_info=True)
 
 
 def process_file(file_id: int) -> str:
@@ -67,8 +90,6 @@ def requeue_stale_files(older_than: timedelta = timedelta(minutes=2)) -> int:
     Each re-publication counts as an attempt and stops at MAX_ATTEMPTS. A file still pending a day
     later is marked failed, so it does not show "waiting" for ever (a long queue backlog alone also
     spends the attempts, hence the day: the message may still be on its way)."""
-    from .tasks import enqueue_extraction
-
     now = timezone.now()
     pending = DocumentFile.objects.filter(extraction_status=ExtractionStatus.PENDING, uploaded_at__lt=now - older_than)
     abandoned = pending.filter(extraction_attempts__gte=MAX_ATTEMPTS, uploaded_at__lt=now - GIVE_UP_AFTER)

@@ -31,7 +31,9 @@ from .models import (
     RegisterKind,
     Urgency,
 )
+from .processing import enqueue_extraction
 from .selectors import find_duplicates
+from .signals import document_issued
 from .storage import store_blob
 from .text import normalize_vietnamese
 from .uploads import PDF, CheckedUpload, check_upload, checked_bytes
@@ -185,8 +187,6 @@ def _store_files(checked: list[CheckedUpload]) -> list[tuple[CheckedUpload, File
 
 def _attach_files(actor, document: Document, stored: list[tuple[CheckedUpload, FileBlob]], *,
                   first_is_main: bool = True) -> list[DocumentFile]:
-    from .tasks import enqueue_extraction
-
     attached = []
     for index, (upload, blob) in enumerate(stored):
         doc_file = DocumentFile.objects.create(
@@ -221,9 +221,13 @@ def _validate_common(document_type_id: int, subject: str, urgency: int, confiden
     return document_type
 
 
-def register_outgoing(actor, data: OutgoingInput, uploads=(), *, confirm_duplicate: bool = False) -> Document:
+def register_outgoing(actor, data: OutgoingInput, uploads=(), *, confirm_duplicate: bool = False,
+                      announce: bool = True) -> Document:
     """Register an outgoing (or internal) document: next number of its register, notation,
-    issue date (today, Asia/Ho_Chi_Minh), identifier; files stored and queued for extraction."""
+    issue date (today, Asia/Ho_Chi_Minh), identifier; files stored and queued for extraction.
+
+    `announce=False` when the caller completes the document later in its own steps (attachments, the
+    sealed original) and calls `announce_issued` itself."""
     _require(actor, "documents.register_outgoing")
     agency = actor.agency
     document_type = _validate_common(data.document_type_id, data.subject, data.urgency, data.confidentiality)
@@ -301,7 +305,17 @@ def register_outgoing(actor, data: OutgoingInput, uploads=(), *, confirm_duplica
                   "duplicate_of": [d.pk for d in duplicates]},
         )
         _attach_files(actor, document, stored)
+        if announce:
+            announce_issued(actor, document)
     return document
+
+
+def announce_issued(actor, document: Document) -> None:
+    """Tell the apps above (exchange, notifications, records) that `document` is issued and final. Must run
+    inside the transaction that completes it; receivers write in that transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("announce_issued must be called inside the transaction that issues the document")
+    document_issued.send(sender=Document, document=document, actor=actor)
 
 
 def register_incoming(actor, data: IncomingInput, uploads=(), *, confirm_duplicate: bool = False) -> Document:
@@ -489,8 +503,11 @@ def attach_generated_file(actor, document: Document, content: bytes, name: str, 
     return attached
 
 
-def attach_stored_blob(actor, document: Document, blob: FileBlob, name: str) -> DocumentFile:
-    """Attach a file already stored (a draft's attachment) to the document, as a secondary file."""
+def attach_stored_blob(actor, document: Document, blob: FileBlob, name: str, *, is_main: bool = False) -> DocumentFile:
+    """Attach a file already stored (a draft's attachment, a signed original) to the document, as a secondary
+    file or as its main file. Must run inside the caller's transaction."""
     checked = CheckedUpload(name=name, content_type=blob.content_type, size=blob.size, sha256=blob.sha256, file=None)
-    (attached,) = _attach_files(actor, document, [(checked, blob)], first_is_main=False)
+    if is_main:
+        DocumentFile.objects.filter(document=document, is_main=True).update(is_main=False)
+    (attached,) = _attach_files(actor, document, [(checked, blob)], first_is_main=is_main)
     return attached

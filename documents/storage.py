@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
 
 from .models import FileBlob
 from .uploads import CheckedUpload
@@ -34,13 +33,11 @@ def store_blob(checked: CheckedUpload) -> FileBlob:
             default_storage.delete(saved_name)
     if existing is not None:
         return existing
-    try:
-        with transaction.atomic():
-            return FileBlob.objects.create(
-                sha256=checked.sha256, size=checked.size, content_type=checked.content_type, storage_name=name
-            )
-    except IntegrityError:
-        return FileBlob.objects.get(sha256=checked.sha256)
+    # One statement whoever wins a race: the same content gives the same row.
+    FileBlob.objects.bulk_create([FileBlob(sha256=checked.sha256, size=checked.size,
+                                           content_type=checked.content_type, storage_name=name)],
+                                 ignore_conflicts=True)
+    return FileBlob.objects.get(sha256=checked.sha256)
 
 
 def read_blob_chunks(blob: FileBlob, chunk_size: int = 256 * 1024) -> Iterator[bytes]:

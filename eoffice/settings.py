@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "documents",
     "workflows",
     "signatures",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -87,10 +88,21 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+_DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+# Seconds a process keeps its connection between requests. Opening one costs a few milliseconds (TCP, auth,
+# session set-up) on every request: 60 by default on PostgreSQL; 0 = a new connection per request (behind
+# pgbouncer in transaction mode). 0 for the embedded SQLite: the development server's thread per request
+# would only leave connections behind. DATABASE_CONN_MAX_AGE is the older name of the variable.
+_CONN_MAX_AGE = os.environ.get("DB_CONN_MAX_AGE") or os.environ.get("DATABASE_CONN_MAX_AGE") or (
+    "0" if _DATABASE_URL.startswith("sqlite") else "60"
+)
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        _DATABASE_URL,
+        conn_max_age=int(_CONN_MAX_AGE),
+        # A kept connection the server has dropped (restart, failover, idle timeout) is replaced at the
+        # start of the next request instead of failing it.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -132,13 +144,12 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"  # never served directly: files go through permission-checked views
+# STORAGE_BACKEND: FileSystemStorage in MEDIA_ROOT (default), or storages.backends.s3.S3Storage with the
+# AWS_* variables: an S3-compatible store shared by every node (eoffice/storage_config.py, docs/deployment.md).
+from eoffice.storage_config import default_storage as _default_storage  # noqa: E402
+
 STORAGES = {
-    "default": {
-        "BACKEND": os.environ.get("STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
-        "OPTIONS": {"location": str(MEDIA_ROOT)}
-        if os.environ.get("STORAGE_BACKEND", "").endswith("FileSystemStorage") or not os.environ.get("STORAGE_BACKEND")
-        else {},
-    },
+    "default": _default_storage(os.environ, MEDIA_ROOT),
     "staticfiles": {
         "BACKEND": os.environ.get(
             "STATICFILES_BACKEND", "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -194,6 +205,8 @@ _INSECURE_DEV_KEK = "ZGV2LW9ubHkta2V5LWVuY3J5cHRpb24ta2V5LTMyYnk="
 SIGNING_KEY_ENCRYPTION_KEY = os.environ.get("SIGNING_KEY_ENCRYPTION_KEY", _INSECURE_DEV_KEK)
 SIGNING_TSA_URL = os.environ.get("SIGNING_TSA_URL", "")  # RFC 3161 timestamp authority; empty: PAdES B-B
 SIGNING_PKCS11_MODULE = os.environ.get("SIGNING_PKCS11_MODULE", "")  # e.g. /usr/lib/softhsm/libsofthsm2.so
+# How long a request a worker took stays its own; after that (the worker died) it may be taken again.
+SIGNING_LEASE_SECONDS = int(os.environ.get("SIGNING_LEASE_SECONDS", "300"))
 SIGNING_DEMO_PKI_DIR = os.environ.get("SIGNING_DEMO_PKI_DIR", str(BASE_DIR / "var" / "demo-pki"))
 
 # --- REST API -------------------------------------------------------------------------------

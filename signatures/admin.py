@@ -32,6 +32,7 @@ from .models import (
     SigningRequest,
     TrustAnchor,
 )
+from .selectors import visible_signing_requests
 
 EXPIRING_SOON = dt.timedelta(days=30)
 
@@ -183,10 +184,11 @@ def _validity_text(certificate: x509.Certificate) -> str:
 
 @admin.register(SigningRequest)
 class SigningRequestAdmin(ReadOnlyAdmin):
-    list_display = ("id", "kind", "state", "draft", "document", "requested_by", "attempts", "created_at", "finished_at")
+    list_display = ("id", "kind", "state", "subject_label", "document", "requested_by", "attempts", "created_at",
+                    "finished_at")
     list_filter = ("state", "kind")
     search_fields = (
-        "draft__subject",
+        "subject_label",
         "number_text",
         "credential__subject",
         "credential__fingerprint",
@@ -194,14 +196,16 @@ class SigningRequestAdmin(ReadOnlyAdmin):
         "requested_by__full_name",
         "error",
     )
-    list_select_related = ("draft", "document", "requested_by")
+    list_select_related = ("document", "requested_by")
     fieldsets = (
         (None, {"fields": ("kind", "state", "error", "attempts")}),
         (
             _("What is signed"),
-            {"fields": ("draft", "source_version", "document", "number_text", "date_text", "result_blob")},
+            {"fields": ("subject_type", "subject_id", "subject_label", "source_blob", "document", "number_text",
+                        "date_text", "attachments", "result_blob", "result_attachments")},
         ),
-        (_("Who signs"), {"fields": ("credential", "requested_by", "authority_prefix", "on_behalf_of")}),
+        (_("Who signs"), {"fields": ("credential", "requested_by", "signer_name", "authority_prefix",
+                                     "on_behalf_of")}),
         (_("Who and when"), {"fields": ("created_at", "started_at", "finished_at")}),
     )
 
@@ -209,9 +213,7 @@ class SigningRequestAdmin(ReadOnlyAdmin):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        from workflows.drafting_selectors import drafts_for
-
-        return queryset.filter(draft__in=drafts_for(request.user).values("pk"))
+        return queryset.filter(pk__in=visible_signing_requests(request.user).values("pk"))
 
 
 class SignatureCheckInline(admin.TabularInline):

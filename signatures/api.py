@@ -1,9 +1,9 @@
-"""REST API of signing and verification: thin views over signatures.services. Signing answers 202 with
-the request, whose state (queued, signing, done, failed with the reason) the client follows."""
+"""REST API of signing requests and verification: thin views over signatures.services. The apps that ask
+for signatures (drafts: workflows.drafting_api) answer 202 with the request, whose state (queued, signing,
+done, failed with the reason) the client follows here."""
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -14,7 +14,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from eoffice.api import ActionPermissions, JSONOnlyMixin
-from workflows.drafting_selectors import drafts_for
 
 from . import services
 from .models import SigningRequest
@@ -30,9 +29,9 @@ class SigningRequestSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SigningRequest
-        fields = ["id", "kind", "kind_display", "state", "state_display", "error", "draft", "document",
-                  "authority_prefix", "number_text", "attempts", "created_at", "started_at", "finished_at",
-                  "signed_file_sha256"]
+        fields = ["id", "kind", "kind_display", "state", "state_display", "error", "subject_type", "subject_id",
+                  "document", "authority_prefix", "number_text", "attempts", "created_at", "started_at",
+                  "finished_at", "signed_file_sha256"]
         read_only_fields = fields
 
 
@@ -40,11 +39,7 @@ class PasswordSerializer(serializers.Serializer):
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
 
 
-class SealSerializer(PasswordSerializer):
-    register_id = serializers.IntegerField(required=False, allow_null=True)
-
-
-def _password(request: Request, serializer_class=PasswordSerializer) -> dict:
+def password_data(request: Request, serializer_class=PasswordSerializer) -> dict:
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
@@ -61,36 +56,8 @@ class SigningRequestViewSet(JSONOnlyMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk=None) -> Response:
         signing_request = self.get_object()
-        retried = services.retry(request.user, signing_request, **_password(request))
+        retried = services.retry(request.user, signing_request, **password_data(request))
         return Response(SigningRequestSerializer(retried).data, status=status.HTTP_202_ACCEPTED)
-
-
-class _DraftAction(JSONOnlyMixin, APIView):
-    permission_classes = [ActionPermissions]
-
-    def draft(self, request: Request, pk: int):
-        return get_object_or_404(drafts_for(request.user), pk=pk)
-
-
-class SignDraftView(_DraftAction):
-    """The signer signs the draft's latest PDF version (password confirmation); 202 with the request."""
-
-    @extend_schema(request=PasswordSerializer, responses={202: SigningRequestSerializer})
-    def post(self, request: Request, pk: int) -> Response:
-        signing_request = services.request_personal_signature(request.user, self.draft(request, pk),
-                                                              **_password(request))
-        return Response(SigningRequestSerializer(signing_request).data, status=status.HTTP_202_ACCEPTED)
-
-
-class SealDraftView(_DraftAction):
-    """The clerk issues the signed draft: number and date from the register, then the agency seal."""
-
-    @extend_schema(request=SealSerializer, responses={202: SigningRequestSerializer})
-    def post(self, request: Request, pk: int) -> Response:
-        data = _password(request, SealSerializer)
-        signing_request = services.request_seal(request.user, self.draft(request, pk), password=data["password"],
-                                                register_id=data.get("register_id"))
-        return Response(SigningRequestSerializer(signing_request).data, status=status.HTTP_202_ACCEPTED)
 
 
 class VerifyUploadSerializer(serializers.Serializer):

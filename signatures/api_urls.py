@@ -11,8 +11,6 @@ router = SimpleRouter(trailing_slash=True)
 router.register("signing-requests", api.SigningRequestViewSet, basename="signingrequest")
 
 urlpatterns = [
-    path("drafts/<int:pk>/sign/", api.SignDraftView.as_view(), name="draft-sign"),
-    path("drafts/<int:pk>/seal/", api.SealDraftView.as_view(), name="draft-seal"),
     path("signatures/verify/", api.VerifyView.as_view(), name="verify"),
     *router.urls,
 ]

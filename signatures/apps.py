@@ -10,9 +10,8 @@ class SignaturesConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from documents.models import DocumentFile
-        from workflows.drafting import DraftVersion
 
         from . import signals
 
+        # Every PDF attached to a document is verified; apps above (drafts) connect their own files.
         post_save.connect(signals.verify_attached_pdf, sender=DocumentFile, dispatch_uid="signatures.verify_document_file")
-        post_save.connect(signals.verify_attached_pdf, sender=DraftVersion, dispatch_uid="signatures.verify_draft_version")

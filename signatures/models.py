@@ -102,8 +102,11 @@ class SigningCredential(models.Model):
 
 
 class SigningKind(models.TextChoices):
+    """What a signature is for; each kind has its Decree 30 placement (see `signing.py`)."""
+
     PERSONAL = "personal", _("Leader's signature")
     SEAL = "seal", _("Number, date and agency seal")
+    ATTACHMENT = "attachment", _("Agency signature of an attachment")
 
 
 class SigningState(models.TextChoices):
@@ -114,15 +117,22 @@ class SigningState(models.TextChoices):
 
 
 class SigningRequest(models.Model):
-    """The intent to sign one version of a document, stored before the task is queued, so a sweeper can
-    re-queue what a dead broker lost, and a repeated task finds the work done (one request per version
-    and kind: a second signature of the same version is impossible)."""
+    """The intent to sign one PDF blob for a caller's subject, stored before the task is queued, so a sweeper
+    can re-queue what a dead broker lost, and a repeated task finds the work done.
+
+    The subject (`subject_type`, `subject_id`: "workflows.draft", 12) is opaque here: the app that owns it
+    registered a subscriber in `hooks` and is told the outcome. `key` is the caller's idempotency key (one
+    request per key: the same version cannot be signed twice)."""
 
     kind = models.CharField(_("kind"), max_length=10, choices=SigningKind.choices)
     state = models.CharField(_("state"), max_length=10, choices=SigningState.choices, default=SigningState.QUEUED)
-    draft = models.ForeignKey("workflows.Draft", on_delete=models.PROTECT, related_name="signing_requests")
-    source_version = models.ForeignKey("workflows.DraftVersion", on_delete=models.PROTECT, related_name="+",
-                                       verbose_name=_("signed version"))
+    key = models.CharField(_("idempotency key"), max_length=150, unique=True)
+    subject_type = models.CharField(_("subject type"), max_length=100)
+    subject_id = models.PositiveBigIntegerField(_("subject id"))
+    subject_label = models.CharField(_("subject"), max_length=300, blank=True)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("agency"))
+    source_blob = models.ForeignKey(FileBlob, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("file signed"))
     document = models.ForeignKey(Document, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="signing_requests")
     credential = models.ForeignKey(SigningCredential, on_delete=models.PROTECT, related_name="requests")
@@ -131,9 +141,13 @@ class SigningRequest(models.Model):
                                         blank=True)
     on_behalf_of = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")
+    signer_name = models.CharField(_("name shown under the signature"), max_length=200, blank=True)
     number_text = models.CharField(_("number and notation"), max_length=100, blank=True)
     date_text = models.CharField(_("place and date"), max_length=200, blank=True)
+    # Files signed with the seal at the top right (PDFs) or passed through (others): [{"sha256", "name"}].
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
     result_blob = models.ForeignKey(FileBlob, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    result_attachments = models.JSONField(default=list, blank=True)
     error = models.TextField(_("reason of failure"), blank=True)
     attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -144,13 +158,30 @@ class SigningRequest(models.Model):
         verbose_name = _("signing request")
         verbose_name_plural = _("signing requests")
         ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["source_version", "kind"], name="sig_request_once_per_version"),
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="sig_request_state_idx"),
+            models.Index(fields=["subject_type", "subject_id"], name="sig_request_subject_idx"),
         ]
-        indexes = [models.Index(fields=["state", "created_at"], name="sig_request_state_idx")]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.draft_id} v{self.source_version_id}: {self.state}"
+        return f"{self.kind} {self.subject_type}:{self.subject_id}: {self.state}"
+
+
+class SignaturePlacement(models.Model):
+    """Where the marks go on one PDF for one signer name, found once (text search of the first and last
+    pages costs more than the signature itself) and read by every signing of that content."""
+
+    blob = models.ForeignKey(FileBlob, on_delete=models.CASCADE, related_name="+")
+    signer_name = models.CharField(max_length=200, blank=True)
+    boxes = models.JSONField(default=dict)
+    found = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["blob", "signer_name"], name="sig_placement_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.blob_id[:12]} / {self.signer_name}"
 
 
 class VerificationState(models.TextChoices):

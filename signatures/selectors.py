@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from workflows.drafting_selectors import drafts_for
-
+from . import hooks
 from .models import SigningRequest
 
 # The verification page and endpoint check an upload in the request; bigger files are refused.
@@ -13,5 +12,16 @@ MAX_VERIFY_BYTES = 50 * 1024 * 1024
 
 
 def visible_signing_requests(user) -> QuerySet[SigningRequest]:
-    """Requests of the drafts this person may see (the drafts' single visibility rule)."""
-    return SigningRequest.objects.filter(draft__in=drafts_for(user).values("pk")).select_related("draft")
+    """Requests for the subjects this person may see, each subject type's owner deciding which (through
+    its subscriber's single visibility rule: for drafts, `drafts_for`)."""
+    condition = Q(pk__in=[])
+    if user.is_authenticated:
+        for subject_type, subscriber in hooks.subscribed_types().items():
+            condition |= Q(subject_type=subject_type, subject_id__in=subscriber.visible_subjects(user))
+    return SigningRequest.objects.filter(condition).select_related("credential", "requested_by", "document")
+
+
+def requests_for_subject(subject_type: str, subject_id: int) -> QuerySet[SigningRequest]:
+    """Every request made for one subject, oldest first (the caller has checked it may show the subject)."""
+    return (SigningRequest.objects.filter(subject_type=subject_type, subject_id=subject_id)
+            .select_related("credential", "requested_by", "document").order_by("id"))

@@ -1,60 +1,56 @@
-"""Every change of the signatures app: importing certificates, the trust store, asking for a signature
-(the leader's, then the clerk's number, date and agency seal) and retrying a failed one.
+"""Every change of the signatures app: the trust store, importing certificates, and the signing interface
+that other apps call ("sign this PDF blob with this credential, for this purpose, for my subject").
 
 Each function takes the acting person, checks what they may do, writes its audit event in the same
 transaction, and queues the signing task on commit. Signing itself happens in `signing.py`, in the
-`signing` queue, never in a request."""
+`signing` queue, never in a request; the caller is told the outcome through `hooks`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Agency
-from audit.services import record_event
+from audit.services import TargetRef, record_event
+from documents.models import Document, FileBlob
 from documents.uploads import PDF
-from workflows import drafting_services
-from workflows.drafting import Draft, DraftState, DraftVersion
+from eoffice.tasking import publish_on_commit
 
-from . import events, keys
+from . import events, hooks, keys
 from .models import (
     CredentialKind,
     KeyStorage,
+    SignaturePlacement,
     SigningCredential,
     SigningKind,
     SigningRequest,
     SigningState,
     TrustAnchor,
 )
+from .trust import chain_from_trust_store, intermediates, revocation_lists, trust_roots
+
+__all__ = [
+    "Subject", "SignatureSpec", "add_trust_anchors", "set_revocation_list", "remove_trust_anchor",
+    "import_pkcs12", "import_certificate", "deactivate_credential", "usable_credential", "require_valid_now",
+    "confirm_password", "request_signature", "request_placement", "retry", "date_line",
+    # read helpers of the trust store, re-exported for callers that check files
+    "trust_roots", "intermediates", "revocation_lists", "chain_from_trust_store",
+]
 
 MAX_IMAGE_BYTES = 1024 * 1024
 
 
 # --- trust store --------------------------------------------------------------------------------
-
-
-def trust_roots() -> list[x509.Certificate]:
-    return [x509.load_der_x509_certificate(bytes(der)) for der in
-            TrustAnchor.objects.filter(is_active=True, is_root=True).values_list("certificate_der", flat=True)]
-
-
-def intermediates() -> list[x509.Certificate]:
-    return [x509.load_der_x509_certificate(bytes(der)) for der in
-            TrustAnchor.objects.filter(is_active=True, is_root=False).values_list("certificate_der", flat=True)]
-
-
-def revocation_lists() -> list[x509.CertificateRevocationList]:
-    return [x509.load_der_x509_crl(bytes(der)) for der in
-            TrustAnchor.objects.filter(is_active=True, crl_der__isnull=False).values_list("crl_der", flat=True)]
 
 
 def _require_trust_manager(actor) -> None:
@@ -134,22 +130,6 @@ def remove_trust_anchor(actor, anchor: TrustAnchor) -> TrustAnchor:
         record_event(actor=actor, verb=events.TRUST_ANCHOR_REMOVED, target=anchor, agency_id=None,
                      data={"fingerprint": anchor.fingerprint, "subject": anchor.subject})
     return anchor
-
-
-def chain_from_trust_store(certificate: x509.Certificate) -> list[x509.Certificate]:
-    """The issuing CAs above `certificate` found among the trusted intermediates, nearest first (root
-    excluded): a certificate uploaded alone still signs with its chain, so other validators (pdfsig,
-    Adobe) can build the path."""
-    pool = intermediates()
-    chain: list[x509.Certificate] = []
-    current = certificate
-    while current.issuer != current.subject:
-        issuer = next((ca for ca in pool if ca.subject == current.issuer and ca not in chain), None)
-        if issuer is None:
-            break
-        chain.append(issuer)
-        current = issuer
-    return chain
 
 
 def _basic_constraints(certificate: x509.Certificate) -> x509.BasicConstraints | None:
@@ -311,7 +291,7 @@ def usable_credential(kind: str, *, user=None, agency_id: int | None = None) -> 
     return credentials.first()
 
 
-def _require_valid_now(credential: SigningCredential | None, whose: str) -> SigningCredential:
+def require_valid_now(credential: SigningCredential | None, whose: str) -> SigningCredential:
     if credential is None:
         raise ValidationError({"credential": whose})
     now = timezone.now()
@@ -321,118 +301,137 @@ def _require_valid_now(credential: SigningCredential | None, whose: str) -> Sign
     return credential
 
 
-# --- signing requests ---------------------------------------------------------------------------
+# --- the signing interface ----------------------------------------------------------------------
 
 
-def _confirm_password(actor, password: str) -> None:
+@dataclass(frozen=True)
+class Subject:
+    """The caller's object a signature is for ("workflows.draft", 12): opaque to this app, named in the
+    audit trail and handed back to the caller's subscriber (see `hooks`)."""
+
+    type: str
+    id: int
+    label: str = ""
+
+    @classmethod
+    def of(cls, instance: models.Model) -> Subject:
+        return cls(instance._meta.label_lower, instance.pk, str(instance)[:300])
+
+
+@dataclass
+class SignatureSpec:
+    """One signature to apply.
+
+    - PERSONAL: `credential` is the signer's own; `signer_name` is shown under the signature and locates the
+      signature block; the number and date stay blank for the clerk.
+    - SEAL: the agency's seal credential; `number_text` and `date_text` are filled into the leader-signed
+      PDF's blank fields and the seal is applied over the whole file (without such fields, the number and
+      time are stamped top right as for an attachment); `attachments` are signed top right too.
+    - ATTACHMENT: the agency's seal credential; `number_text` and the signing time are stamped top right.
+    `key` is the caller's idempotency key: one request per key, ever."""
+
+    kind: str
+    blob: FileBlob
+    credential: SigningCredential
+    subject: Subject
+    key: str
+    agency: Agency
+    signer_name: str = ""
+    authority_prefix: str = ""
+    on_behalf_of: object | None = None
+    document: Document | None = None
+    number_text: str = ""
+    date_text: str = ""
+    attachments: Sequence[tuple[FileBlob, str]] = field(default_factory=tuple)
+
+
+def confirm_password(actor, password: str) -> None:
+    """The signer confirms each signature with their password (a stolen session alone cannot sign)."""
     if not password or not actor.check_password(password):
         raise PermissionDenied(_("The password is not correct: the document was not signed."))
 
 
-def _latest_version(draft: Draft) -> DraftVersion:
-    version = draft.versions.select_related("blob").order_by("-number").first()
-    if version is None or version.blob.content_type != PDF:
-        raise ValidationError({"file": _("Only a PDF can be signed: upload the final draft as a PDF first.")})
-    return version
-
-
-def _queue(request: SigningRequest) -> None:
-    from .tasks import enqueue_signing
-
-    transaction.on_commit(lambda: enqueue_signing(request.pk))
-
-
-def _reuse_or_create(kind: str, version: DraftVersion, **fields) -> tuple[SigningRequest, bool]:
-    """One request per version and kind: a repeated click returns the running one, a failed one is
-    queued again, a done one is returned as is."""
-    existing = SigningRequest.objects.select_for_update().filter(source_version=version, kind=kind).first()
-    if existing is None:
-        return SigningRequest.objects.create(kind=kind, source_version=version, **fields), True
-    if existing.state == SigningState.FAILED:
-        for name, value in fields.items():
-            setattr(existing, name, value)
-        existing.state, existing.error = SigningState.QUEUED, ""
-        existing.save()
-        return existing, True
-    return existing, False
-
-
-def request_personal_signature(actor, draft: Draft, *, password: str) -> SigningRequest:
-    """The signer (or their delegate, recording KT./TUQ./TL.) signs the approved draft's PDF with their
-    own certificate; the task applies the signature and calls the drafting hook `on_signed`."""
-    _confirm_password(actor, password)
-    with transaction.atomic():
-        draft = Draft.objects.select_for_update().get(pk=draft.pk)
-        if draft.state != DraftState.READY_TO_SIGN:
-            raise ValidationError({"state": _("Only a draft that is ready to sign can be signed.")})
-        prefix = drafting_services.step_authority(actor, draft)
-        if prefix is None:
-            raise PermissionDenied(_("Only the signer of this draft (or their delegate) may sign it."))
-        credential = _require_valid_now(
-            usable_credential(CredentialKind.PERSONAL, user=actor),
-            _("You have no signing certificate with a usable key. Import your certificate first."),
-        )
-        version = _latest_version(draft)
-        on_behalf_of = draft.current_holder if prefix else None
-        request, queued = _reuse_or_create(
-            SigningKind.PERSONAL, version, draft=draft, credential=credential, requested_by=actor,
-            authority_prefix=prefix or "", on_behalf_of=on_behalf_of,
-        )
-        if queued:
-            record_event(actor=actor, verb=events.SIGNING_REQUESTED, target=draft, agency_id=draft.agency_id, data={
-                "request_id": request.pk, "kind": request.kind, "version": version.number,
-                "sha256": version.blob_id, "credential": credential.fingerprint, "authority_prefix": prefix,
-            })
-            _queue(request)
-    return request
-
-
-def request_seal(actor, draft: Draft, *, password: str, register_id: int | None = None) -> SigningRequest:
-    """The clerk issues the digitally signed draft: the number and date come from the register now (the
-    document is registered in this transaction), and the task fills them into the leader-signed PDF,
-    applies the agency seal over the whole file and attaches it as the document's original."""
-    _confirm_password(actor, password)
-    if not actor.has_perm("documents.register_outgoing"):
-        raise PermissionDenied(_("Only the agency's clerks may apply the agency seal."))
-    with transaction.atomic():
-        draft = Draft.objects.select_for_update().get(pk=draft.pk)
-        if draft.agency_id != actor.agency_id:
+def _check_credential_use(actor, spec: SignatureSpec) -> None:
+    """A personal certificate signs only for its owner; an agency seal only for that agency's clerks."""
+    credential = spec.credential
+    if not credential.is_active or credential.key_storage == KeyStorage.EXTERNAL:
+        raise ValidationError({"credential": _("This certificate has no usable key on the server.")})
+    if spec.kind == SigningKind.PERSONAL:
+        if credential.kind != CredentialKind.PERSONAL or credential.user_id != actor.pk:
+            raise PermissionDenied(_("A personal signature is made with the signer's own certificate only."))
+    else:
+        if credential.kind != CredentialKind.SEAL or credential.agency_id != spec.agency.pk:
+            raise PermissionDenied(_("The agency seal is applied with the agency's own seal certificate only."))
+        if actor.agency_id != spec.agency.pk or not actor.has_perm("documents.register_outgoing"):
             raise PermissionDenied(_("Only the agency's clerks may apply the agency seal."))
-        signed = (SigningRequest.objects.filter(draft=draft, kind=SigningKind.PERSONAL, state=SigningState.DONE)
-                  .select_related("result_blob").order_by("-id").first())
-        version = draft.versions.filter(blob=signed.result_blob).order_by("-number").first() if signed else None
-        previous = (SigningRequest.objects.select_for_update().filter(source_version=version, kind=SigningKind.SEAL)
-                    .first() if version else None)
-        if previous is not None and previous.state != SigningState.FAILED:
-            return previous  # already queued, being sealed, or done
-        # A first seal needs the signed draft; a retry finds it issued already (numbered by the failed try).
-        if version is None or (previous is None and draft.state != DraftState.SIGNED):
-            raise ValidationError({"state": _("Only a draft signed digitally by the leader can be sealed.")})
-        credential = _require_valid_now(
-            usable_credential(CredentialKind.SEAL, agency_id=draft.agency_id),
-            _("The agency has no seal certificate with a usable key. Ask the administrator to import it."),
-        )
-        document = previous.document if previous is not None else drafting_services.issue_draft(
-            actor, draft, None, register_id=register_id, sealed_later=True)
-        request, _queued = _reuse_or_create(
-            SigningKind.SEAL, version, draft=draft, document=document, credential=credential, requested_by=actor,
-            # The draft prints "Số: ..../QĐ-UBND": the clerk fills in the number only.
-            number_text=document.code_number,
-            date_text=date_line(draft.agency, document.issued_date or timezone.localdate()),
-        )
-        record_event(actor=actor, verb=events.SIGNING_REQUESTED, target=document, agency_id=draft.agency_id, data={
-            "request_id": request.pk, "kind": request.kind, "draft_id": draft.pk, "sha256": version.blob_id,
-            "credential": credential.fingerprint, "number": request.number_text,
-        })
-        _queue(request)
-    return request
+    require_valid_now(credential, "")
+
+
+def _audit_target(request: SigningRequest) -> models.Model | TargetRef:
+    """The seal is an act on the issued document; a personal signature an act on the caller's subject."""
+    if request.document_id:
+        return request.document
+    return TargetRef(request.subject_type, request.subject_id, request.subject_label)
+
+
+def request_signature(actor, spec: SignatureSpec) -> tuple[SigningRequest, bool]:
+    """Ask for `spec` to be signed in the `signing` queue; returns the request and whether it was queued now.
+
+    One request per `spec.key`: a repeated call returns the queued, running or done one unchanged; a failed
+    one is queued again with the new details. Runs in the caller's transaction (the caller's own state
+    change and this request commit together) and publishes the task on commit."""
+    if spec.blob.content_type != PDF:
+        raise ValidationError({"file": _("Only a PDF can be signed: upload the final draft as a PDF first.")})
+    if spec.kind not in SigningKind.values:
+        raise ValidationError({"kind": _("Unknown kind of signature.")})
+    _check_credential_use(actor, spec)
+    hooks.subscriber_for(spec.subject.type)  # nobody to tell the outcome: refuse before anything is stored
+    fields = {
+        "kind": spec.kind, "subject_type": spec.subject.type, "subject_id": spec.subject.id,
+        "subject_label": spec.subject.label[:300], "agency": spec.agency, "source_blob": spec.blob,
+        "document": spec.document, "credential": spec.credential, "requested_by": actor,
+        "authority_prefix": spec.authority_prefix or "", "on_behalf_of": spec.on_behalf_of,
+        "signer_name": spec.signer_name[:200], "number_text": spec.number_text[:100],
+        "date_text": spec.date_text[:200],
+        "attachments": [{"sha256": blob.sha256, "name": name[:255]} for blob, name in spec.attachments],
+    }
+    with transaction.atomic():
+        request = SigningRequest.objects.select_for_update().filter(key=spec.key).first()
+        if request is not None and request.state != SigningState.FAILED:
+            return request, False
+        if request is None:
+            request = SigningRequest.objects.create(key=spec.key, **fields)
+        else:
+            for name, value in fields.items():
+                setattr(request, name, value)
+            request.state, request.error, request.result_blob, request.result_attachments = (
+                SigningState.QUEUED, "", None, [])
+            request.save()
+        record_event(actor=actor, verb=events.SIGNING_REQUESTED, target=_audit_target(request),
+                     agency_id=request.agency_id, data={
+                         "request_id": request.pk, "kind": request.kind, "sha256": spec.blob.sha256,
+                         "subject": f"{request.subject_type}:{request.subject_id}",
+                         "credential": spec.credential.fingerprint, "authority_prefix": request.authority_prefix,
+                         "number": request.number_text,
+                     })
+        publish_on_commit("signatures.tasks.sign", request.pk)
+    return request, True
+
+
+def request_placement(blob: FileBlob, signer_name: str) -> None:
+    """Find where `signer_name`'s signature goes on this PDF ahead of signing (a caller asks when a draft
+    becomes ready to sign), so the signing task does not search the text while the signer waits."""
+    if blob.content_type != PDF or SignaturePlacement.objects.filter(blob=blob, signer_name=signer_name).exists():
+        return
+    publish_on_commit("signatures.tasks.place", blob.sha256, signer_name)
 
 
 def retry(actor, request: SigningRequest, *, password: str) -> SigningRequest:
-    """Queue a failed request again (the person who asked, or another holder of the same authority)."""
-    if request.kind == SigningKind.PERSONAL:
-        return request_personal_signature(actor, request.draft, password=password)
-    return request_seal(actor, request.draft, password=password)
+    """Queue a failed request again; the caller's subscriber re-checks its own rules (authority, state)."""
+    confirm_password(actor, password)
+    if request.state != SigningState.FAILED:
+        raise ValidationError({"state": _("Only a failed signature can be tried again.")})
+    return hooks.subscriber_for(request.subject_type).retry(actor, request)
 
 
 def date_line(agency: Agency, day: dt.date) -> str:
@@ -441,7 +440,3 @@ def date_line(agency: Agency, day: dt.date) -> str:
     month_text = f"{day.month:02d}" if day.month < 3 else str(day.month)
     place = agency.place_name or agency.name
     return f"{place}, ngày {day_text} tháng {month_text} năm {day.year}"
-
-
-def signing_requests_for(draft: Draft):
-    return draft.signing_requests.select_related("credential", "requested_by", "document").order_by("id")

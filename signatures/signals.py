@@ -1,5 +1,5 @@
-"""Every PDF attached to a document or a draft is verified (listening keeps documents and workflows free
-of any dependency on this app)."""
+"""Every PDF attached to a document (and to whatever an app above connects, such as draft versions) is
+verified: listening keeps the apps that store files free of any dependency on this app."""
 
 from __future__ import annotations
 

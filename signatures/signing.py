@@ -1,7 +1,7 @@
 """What the `signing` task does with a request: take it (once), sign outside any transaction, then store
-the result and move the workflow on in one transaction. A repeated or redelivered task finds the request
-done (or being signed by a live worker) and returns; only one result can ever be stored per request, so a
-version is never signed twice. A failure leaves the draft and document unchanged, with the reason."""
+the result and tell the caller's subscriber in one transaction. A repeated or redelivered task finds the
+request done (or being signed by a live worker) and returns; only one result can ever be stored per request,
+so nothing is signed twice. A failure leaves the caller's subject unchanged, with the reason."""
 
 from __future__ import annotations
 
@@ -12,19 +12,26 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import record_event
-from documents import services as documents_services
-from documents.storage import IntegrityFailure, open_verified
-from documents.uploads import PDF
-from workflows import drafting_services
-from workflows.drafting import DraftVersion
+from audit.services import TargetRef, record_event
+from documents.models import FileBlob
+from documents.storage import IntegrityFailure, open_verified, store_blob
+from documents.uploads import PDF, checked_bytes
 
-from . import engine, events, keys
-from .models import CredentialKind, KeyStorage, SigningCredential, SigningKind, SigningRequest, SigningState
+from . import engine, events, hooks, keys, trust
+from .geometry import Box
+from .models import (
+    KeyStorage,
+    SignaturePlacement,
+    SigningCredential,
+    SigningKind,
+    SigningRequest,
+    SigningState,
+    TrustAnchor,
+)
 from .signers import KeyHolder, SigningUnavailable
 
 if TYPE_CHECKING:
@@ -32,8 +39,14 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# A worker that took a request and died leaves it "signing"; after this lease another delivery may take it.
-SIGNING_LEASE = timedelta(minutes=5)
+
+
+def signing_lease() -> timedelta:
+    """A worker that took a request and died leaves it "signing"; after this lease another delivery may take
+    it (SIGNING_LEASE_SECONDS, 300 by default: longer than any signature takes)."""
+    return timedelta(seconds=settings.SIGNING_LEASE_SECONDS)
+
+
 MAX_ATTEMPTS = 3
 _HOLDERS: dict[tuple[int, str], KeyHolder] = {}
 
@@ -87,8 +100,6 @@ def validation_material(credential: SigningCredential | None = None) -> engine.V
     signature; the certificates and CRLs are loaded and parsed again only when the trust store changed
     (the key has every active anchor and the SHA-256 of its CRL). With `credential`, only the CRLs of the CAs
     above its certificate are given to the signer."""
-    from .models import TrustAnchor
-
     now = timezone.now()
     anchors = tuple(
         TrustAnchor.objects.filter(is_active=True).order_by("pk")
@@ -98,10 +109,8 @@ def validation_material(credential: SigningCredential | None = None) -> engine.V
         return None
     material = _MATERIAL.get(anchors)
     if material is None:
-        from .services import intermediates, revocation_lists, trust_roots
-
-        material = engine.ValidationMaterial(trust_roots=trust_roots(), intermediates=intermediates(),
-                                             crls=revocation_lists(), revocation_mode="require")
+        material = engine.ValidationMaterial(trust_roots=trust.trust_roots(), intermediates=trust.intermediates(),
+                                             crls=trust.revocation_lists(), revocation_mode="require")
         _MATERIAL.clear()
         _MATERIAL[anchors] = material
     return _for_signer(material, key_holder(credential)) if credential is not None else material
@@ -124,13 +133,16 @@ def _for_signer(material: engine.ValidationMaterial, holder: KeyHolder) -> engin
 
 
 def _take(request_id: int) -> SigningRequest | None:
-    """Mark the request as being signed, unless it is done, failed, or a live worker has it."""
+    """Mark the request as being signed, unless it is done, failed, or a live worker has it. Everything the
+    signature needs (credential, its agency, the file) comes in the same query."""
     with transaction.atomic():
-        request = SigningRequest.objects.select_for_update().filter(pk=request_id).first()
+        request = (SigningRequest.objects.select_for_update(of=("self",))
+                   .select_related("credential__agency", "source_blob", "requested_by")
+                   .filter(pk=request_id).first())
         if request is None or request.state in (SigningState.DONE, SigningState.FAILED):
             return None
         now = timezone.now()
-        if request.state == SigningState.SIGNING and request.started_at and now - request.started_at < SIGNING_LEASE:
+        if request.state == SigningState.SIGNING and request.started_at and now - request.started_at < signing_lease():
             return None
         request.state, request.started_at = SigningState.SIGNING, now
         request.attempts += 1
@@ -138,34 +150,75 @@ def _take(request_id: int) -> SigningRequest | None:
     return request
 
 
-def _read(version: DraftVersion) -> bytes:
-    with open_verified(version.blob) as handle:
+def _read(blob: FileBlob) -> bytes:
+    with open_verified(blob) as handle:
         return handle.read()
 
 
-def _layout(pdf: bytes, signer_name: str):
+def _box(values) -> Box | None:
+    return Box(*values) if values else None
+
+
+def _boxes(layout) -> dict:
+    def flat(box: Box | None):
+        return [box.page, box.x1, box.y1, box.x2, box.y2] if box is not None else None
+
+    return {"signature": flat(layout.signature_box), "number": flat(layout.number_box),
+            "date": flat(layout.date_box), "seal": flat(layout.seal_box)}
+
+
+def placement(blob: FileBlob, signer_name: str, pdf: bytes | None = None) -> dict:
+    """Where the marks go on `blob` for `signer_name`: stored once per content and name (the text search of
+    the pages is the slowest step of a signature), found now and stored if nobody asked for it before."""
+    stored = SignaturePlacement.objects.filter(blob=blob, signer_name=signer_name[:200]).values_list(
+        "boxes", flat=True).first()
+    if stored is not None:
+        return stored
     from .layout import find_layout
 
-    return find_layout(pdf, signer_name=signer_name)
+    layout = find_layout(pdf if pdf is not None else _read(blob), signer_name=signer_name)
+    boxes = _boxes(layout)
+    try:
+        with transaction.atomic():
+            SignaturePlacement.objects.create(blob=blob, signer_name=signer_name[:200], boxes=boxes,
+                                              found=layout.found)
+    except IntegrityError:
+        pass  # found by another worker at the same time: the same content gives the same boxes
+    return boxes
 
 
-def _sign(request: SigningRequest) -> tuple[bytes, list[tuple[str, bytes | None, object]]]:
-    """The signed main file, and for the seal the draft's separately filed attachments: PDFs signed by the
-    agency at the top right of page 1 (PL I §II.8.b), other files as they are."""
+def prepare_placement(blob_sha256: str, signer_name: str) -> str:
+    """The body of the placement task: idempotent (a stored placement is kept)."""
+    blob = FileBlob.objects.filter(sha256=blob_sha256).first()
+    if blob is None or blob.content_type != PDF:
+        return "skipped"
+    try:
+        placement(blob, signer_name)
+    except (IntegrityFailure, OSError):
+        logger.warning("placement of %s could not be read; the signing task will try again", blob_sha256)
+        return "failed"
+    return "done"
+
+
+def _sign(request: SigningRequest) -> tuple[bytes, list[tuple[str, bytes | None, FileBlob | None]]]:
+    """The signed main file, and for the seal its attachments: PDFs signed by the agency at the top right of
+    page 1 (PL I §II.8.b), other files passed through as they are."""
     main = _sign_main(request)
-    if request.kind != SigningKind.SEAL:
+    if request.kind != SigningKind.SEAL or not request.attachments:
         return main, []
-    document, holder = request.document, key_holder(request.credential)
-    extras: list[tuple[str, bytes | None, object]] = []
-    for attachment in request.draft.attachments.select_related("blob"):
-        if attachment.blob.content_type != PDF:
-            extras.append((attachment.file_name, None, attachment.blob))
+    holder = key_holder(request.credential)
+    blobs = FileBlob.objects.in_bulk([item["sha256"] for item in request.attachments])
+    extras: list[tuple[str, bytes | None, FileBlob | None]] = []
+    for item in request.attachments:
+        blob = blobs.get(item["sha256"])
+        if blob is None:
+            raise IntegrityFailure(f"attachment {item['name']} is missing")
+        if blob.content_type != PDF:
+            extras.append((item["name"], None, blob))
             continue
-        with open_verified(attachment.blob) as handle:
-            content = handle.read()
-        extras.append((attachment.file_name, engine.sign_attachment(
-            content, holder, number_notation=f"{document.code_number}/{document.code_notation}",
-            signing_time=timezone.localtime(), agency_name=request.credential.agency.name, timestamper=timestamper(),
+        extras.append((item["name"], engine.sign_attachment(
+            _read(blob), holder, number_notation=request.number_text, signing_time=timezone.localtime(),
+            agency_name=request.credential.agency.name, timestamper=timestamper(),
         ), None))
     return main, extras
 
@@ -173,37 +226,35 @@ def _sign(request: SigningRequest) -> tuple[bytes, list[tuple[str, bytes | None,
 def _sign_main(request: SigningRequest) -> bytes:
     credential = request.credential
     holder = key_holder(credential)
-    pdf = _read(request.source_version)
+    pdf = _read(request.source_blob)
+    agency = credential.agency
     if request.kind == SigningKind.PERSONAL:
-        signer = request.requested_by
-        layout = _layout(pdf, signer.display_name)
+        boxes = placement(request.source_blob, request.signer_name, pdf)
         return engine.sign_personal(
             pdf, holder, image_png=bytes(credential.image_png or b"") or default_signature_image(),
-            box=layout.signature_box, number_box=layout.number_box, date_box=layout.date_box,
-            signer_name=signer.display_name, reason=_("Approval and signing of the document"),
-            location=credential.agency.place_name or credential.agency.name, timestamper=timestamper(),
+            box=_box(boxes["signature"]), number_box=_box(boxes["number"]), date_box=_box(boxes["date"]),
+            signer_name=request.signer_name, reason=_("Approval and signing of the document"),
+            location=agency.place_name or agency.name, timestamper=timestamper(),
             validation=validation_material(credential),
         )
-    form = _signed_form(pdf)
-    if engine.NUMBER_FIELD not in form.field_names:
-        # The leader signed a PDF without Decree 30's blank number and date (no field to fill): the agency
-        # signature then shows number/notation and the signing time as text at the top right, as PL I
+    form = _signed_form(pdf) if request.kind == SigningKind.SEAL else None
+    if form is None or engine.NUMBER_FIELD not in form.field_names:
+        # An attachment, or a PDF signed without Decree 30's blank number and date (no field to fill): the
+        # agency signature shows number/notation and the signing time as text at the top right, as PL I
         # prescribes for separately filed attachments and copies.
-        document = request.document
         return engine.sign_attachment(
-            pdf, holder, number_notation=f"{document.code_number}/{document.code_notation}",
-            signing_time=timezone.localtime(), agency_name=credential.agency.name, timestamper=timestamper(),
+            pdf, holder, number_notation=request.number_text, signing_time=timezone.localtime(),
+            agency_name=agency.name, timestamper=timestamper(),
         )
     seal_box = form.seal_box
     if seal_box is None:  # the leader's widget is unreadable: search the signature block in the text
-        signer = request.draft.signed_by
-        seal_box = _layout(pdf, signer.display_name if signer else "").seal_box
+        seal_box = _box(placement(request.source_blob, request.signer_name, pdf)["seal"])
     return engine.fill_and_seal(
-        pdf, holder, number_notation=request.number_text, date_text=request.date_text,
-        seal_png=bytes(credential.image_png or b"") or default_seal_image(credential.agency.name),
-        box=seal_box, agency_name=credential.agency.name,
-        reason=_("Issued by %(agency)s") % {"agency": credential.agency.name},
-        location=credential.agency.place_name or credential.agency.name, timestamper=timestamper(),
+        pdf, holder, number_notation=request.number_text.split("/")[0], date_text=request.date_text,
+        seal_png=bytes(credential.image_png or b"") or default_seal_image(agency.name),
+        box=seal_box, agency_name=agency.name,
+        reason=_("Issued by %(agency)s") % {"agency": agency.name},
+        location=agency.place_name or agency.name, timestamper=timestamper(),
         validation=validation_material(credential),
     )
 
@@ -216,74 +267,75 @@ def _signed_form(pdf: bytes) -> SignedForm:
     return read_signed_form(pdf, engine.LEADER_FIELD)
 
 
+def _target(request: SigningRequest):
+    if request.document_id:
+        return request.document
+    return TargetRef(request.subject_type, request.subject_id, request.subject_label)
+
+
+def _mark_failed(request: SigningRequest, message: str) -> None:
+    """Inside a transaction, with the request locked: fail it, audit it, tell the caller."""
+    request.state, request.error, request.finished_at = SigningState.FAILED, message[:2000], timezone.now()
+    request.save(update_fields=["state", "error", "finished_at"])
+    record_event(actor=request.requested_by, verb=events.SIGNING_FAILED, target=_target(request),
+                 agency_id=request.agency_id, data={"request_id": request.pk, "kind": request.kind,
+                                                    "reason": request.error})
+    subscriber = hooks.subscribed_types().get(request.subject_type)
+    if subscriber is not None and subscriber.on_failed is not None:
+        subscriber.on_failed(request)
+
+
 def _fail(request_id: int, message: str) -> None:
     with transaction.atomic():
-        request = SigningRequest.objects.select_for_update().select_related("draft").get(pk=request_id)
+        request = SigningRequest.objects.select_for_update().select_related("requested_by").get(pk=request_id)
         if request.state != SigningState.SIGNING:
             return
-        request.state, request.error, request.finished_at = SigningState.FAILED, message[:2000], timezone.now()
-        request.save(update_fields=["state", "error", "finished_at"])
-        target = request.document if request.document_id else request.draft
-        record_event(actor=request.requested_by, verb=events.SIGNING_FAILED, target=target,
-                     agency_id=request.draft.agency_id, data={"request_id": request.pk, "kind": request.kind,
-                                                               "reason": request.error})
+        _mark_failed(request, message)
 
 
-def _superseded(request: SigningRequest) -> bool:
-    """Whether the draft, locked now, is no longer ready to sign exactly the version this request signed."""
-    from workflows.drafting import Draft, DraftState
-
-    draft = Draft.objects.select_for_update().get(pk=request.draft_id)
-    latest = draft.versions.order_by("-number").values_list("pk", flat=True).first()
-    return draft.state != DraftState.READY_TO_SIGN or latest != request.source_version_id
+def _stored_name(request: SigningRequest) -> str:
+    if request.kind == SigningKind.PERSONAL:
+        return f"ky-so-{request.subject_label[:60] or request.source_blob_id[:12]}.pdf"
+    return f"{request.number_text or request.source_blob_id[:12]}.pdf".replace("/", "-")
 
 
-def _store(request_id: int, signed: bytes, extras: list[tuple[str, bytes | None, object]]) -> str:
-    with transaction.atomic():
-        request = SigningRequest.objects.select_for_update().select_related("draft", "requested_by").get(pk=request_id)
-        if request.state != SigningState.SIGNING or request.result_blob_id:
-            return "skipped"  # another delivery finished first: keep its result, never a second signature
-        actor = request.requested_by
-        if request.kind == SigningKind.PERSONAL and _superseded(request):
-            # A new version was uploaded (or the draft moved on) while this one was being signed: the
-            # signature is of a text nobody approves any more, so it is not kept.
-            request.state, request.finished_at = SigningState.FAILED, timezone.now()
-            request.error = _("The draft changed after the signature was requested; sign the new version.")
-            request.save(update_fields=["state", "error", "finished_at"])
-            record_event(actor=actor, verb=events.SIGNING_FAILED, target=request.draft,
-                         agency_id=request.draft.agency_id,
-                         data={"request_id": request.pk, "kind": request.kind, "reason": request.error})
-            return "failed"
-        if request.kind == SigningKind.PERSONAL:
-            version = drafting_services.store_system_version(
-                request.draft, actor, signed, name=f"ky-so-{request.source_version.file_name}",
-                note=_("Signed digitally"),
-            )
-            blob = version.blob
-            drafting_services.on_signed(
-                request.draft, actor, method="digital", authority_prefix=request.authority_prefix,
-                on_behalf_of=request.on_behalf_of,
-            )
-            target = request.draft
+def _store_blobs(request: SigningRequest, signed: bytes, extras) -> hooks.SigningResult:
+    """Write the signed files under their hashes (content-addressed, so a repeated write is harmless and
+    a rolled-back transaction leaves at most an unused file); outside the storing transaction."""
+    blob = store_blob(checked_bytes(signed, _stored_name(request), PDF))
+    attachments = []
+    for name, content, stored in extras:
+        if content is not None:
+            attachments.append(hooks.SignedFile(name, store_blob(checked_bytes(content, name, PDF)), True))
         else:
-            attached = documents_services.attach_generated_file(
-                actor, request.document, signed, f"{request.document.code_number}-{request.document.code_notation}.pdf"
-                .replace("/", "-"),
-            )
-            blob = attached.blob
-            target = request.document
-            for name, content, stored in extras:
-                if content is not None:
-                    documents_services.attach_generated_file(actor, request.document, content, name, is_main=False)
-                else:
-                    documents_services.attach_stored_blob(actor, request.document, stored, name)
-        request.state, request.result_blob, request.finished_at, request.error = (
-            SigningState.DONE, blob, timezone.now(), "")
-        request.save(update_fields=["state", "result_blob", "finished_at", "error"])
-        record_event(actor=actor, verb=events.SIGNING_DONE, target=target, agency_id=request.draft.agency_id, data={
-            "request_id": request.pk, "kind": request.kind, "sha256": blob.sha256,
-            "credential": request.credential.fingerprint, "authority_prefix": request.authority_prefix,
-        })
+            attachments.append(hooks.SignedFile(name, stored, False))
+    return hooks.SigningResult(blob=blob, attachments=attachments)
+
+
+def _store(request_id: int, result: hooks.SigningResult) -> str:
+    """Keep the result and let the caller take its next step, in one transaction. A caller that refuses
+    the result rolls the whole transaction back; the request is then failed with its reason."""
+    try:
+        with transaction.atomic():
+            request = (SigningRequest.objects.select_for_update(of=("self",))
+                       .select_related("requested_by", "credential", "document").get(pk=request_id))
+            if request.state != SigningState.SIGNING or request.result_blob_id:
+                return "skipped"  # another delivery finished first: keep its result, never a second signature
+            request.state, request.result_blob, request.finished_at, request.error = (
+                SigningState.DONE, result.blob, timezone.now(), "")
+            request.result_attachments = [{"sha256": item.blob.sha256, "name": item.name, "signed": item.signed}
+                                          for item in result.attachments]
+            hooks.subscriber_for(request.subject_type).on_signed(request, result)
+            request.save(update_fields=["state", "result_blob", "result_attachments", "finished_at", "error"])
+            record_event(actor=request.requested_by, verb=events.SIGNING_DONE, target=_target(request),
+                         agency_id=request.agency_id, data={
+                             "request_id": request.pk, "kind": request.kind, "sha256": result.blob.sha256,
+                             "credential": request.credential.fingerprint,
+                             "authority_prefix": request.authority_prefix,
+                         })
+    except hooks.SigningRefused as refused:
+        _fail(request_id, str(refused))
+        return "failed"
     return "done"
 
 
@@ -306,7 +358,7 @@ def run_signing_request(request_id: int) -> str:
                             "can see the details in the server log."))
         return "failed"
     try:
-        return _store(request_id, signed, extras)
+        return _store(request_id, _store_blobs(request, signed, extras))
     except Exception:
         # The signature was made but could not be stored (the workflow refused, storage failed): nothing of
         # it was kept (one transaction), and the request says so instead of being signed again for ever.
@@ -321,7 +373,7 @@ def stale_request_ids(now=None) -> list[int]:
     a worker died on MAX_ATTEMPTS times is failed with the reason instead of being taken again."""
     now = now or timezone.now()
     queued = SigningRequest.objects.filter(state=SigningState.QUEUED, created_at__lt=now - timedelta(minutes=1))
-    stuck = SigningRequest.objects.filter(state=SigningState.SIGNING, started_at__lt=now - SIGNING_LEASE)
+    stuck = SigningRequest.objects.filter(state=SigningState.SIGNING, started_at__lt=now - signing_lease())
     for request_id in stuck.filter(attempts__gte=MAX_ATTEMPTS).values_list("pk", flat=True)[:500]:
         _fail(request_id, _("Signing stopped %(times)d times without finishing; try again later.") % {
             "times": MAX_ATTEMPTS})
@@ -345,4 +397,4 @@ def default_seal_image(agency_name: str) -> bytes:
     return seal_png(agency_name)
 
 
-__all__ = ["CredentialKind", "key_holder", "run_signing_request", "stale_request_ids"]
+__all__ = ["key_holder", "placement", "run_signing_request", "stale_request_ids"]

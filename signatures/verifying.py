@@ -12,28 +12,26 @@ from django.utils import timezone
 from documents.models import FileBlob
 from documents.storage import IntegrityFailure, open_verified
 from documents.uploads import PDF
+from eoffice.tasking import publish_on_commit
 
-from . import services
+from . import trust
 from .models import FileVerification, SignatureCheck, VerificationState
 from .verification import Verdict, VerificationReport, verify_pdf
 
 
 def request_verification(blob: FileBlob) -> None:
-    """Note that this PDF must be verified and queue it after commit (the sweeper retries lost messages)."""
+    """Note that this PDF must be verified and queue it after commit (the sweeper retries lost messages).
+    One statement: a content verified before is not verified again (the task skips a done verification)."""
     if blob.content_type != PDF:
         return
-    _verification, created = FileVerification.objects.get_or_create(blob=blob)
-    if created:
-        from .tasks import enqueue_verification
-
-        sha256 = blob.sha256
-        transaction.on_commit(lambda: enqueue_verification(sha256))
+    FileVerification.objects.bulk_create([FileVerification(blob=blob)], ignore_conflicts=True)
+    publish_on_commit("signatures.tasks.verify_file", blob.sha256)
 
 
 def verify_bytes(data: bytes) -> VerificationReport:
     """Check a PDF against this installation's trust store and revocation lists, now."""
-    return verify_pdf(data, trust_roots=services.trust_roots(), intermediates=services.intermediates(),
-                      crls=services.revocation_lists())
+    return verify_pdf(data, trust_roots=trust.trust_roots(), intermediates=trust.intermediates(),
+                      crls=trust.revocation_lists())
 
 
 def verify_stored_file(sha256: str) -> str:

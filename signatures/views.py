@@ -1,6 +1,6 @@
-"""Web pages of signing: the sign / seal / retry actions of the draft page, the certificates page (a
-person's own certificate; for administrators the agency seal, the people's certificates and the trust
-store) and the verification page. Thin: every change goes through signatures.services."""
+"""Web pages of the signatures app: the certificates page (a person's own certificate; for administrators
+the agency seal, the people's certificates and the trust store) and the verification page. Thin: every
+change goes through signatures.services. Signing a draft is on the draft page (workflows)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
-from workflows.drafting_selectors import drafts_for
-from workflows.views import posted_int, posted_person_or_404
+from eoffice.http import posted_int, posted_person_or_404
 
 from . import services
 from .models import CredentialKind, KeyStorage, SigningCredential, TrustAnchor
-from .selectors import MAX_VERIFY_BYTES, visible_signing_requests
+from .selectors import MAX_VERIFY_BYTES
 from .verification_text import report_lines
 from .verifying import verify_bytes
 
@@ -37,34 +35,6 @@ def _act(request: HttpRequest, call, success: str) -> bool:
         return False
     messages.success(request, success)
     return True
-
-
-@login_required
-@require_POST
-def sign_draft(request: HttpRequest, pk: int) -> HttpResponse:
-    draft = get_object_or_404(drafts_for(request.user), pk=pk)
-    _act(request, lambda: services.request_personal_signature(request.user, draft,
-                                                              password=request.POST.get("password", "")),
-         _("Your signature is being applied; this page shows when it is done."))
-    return redirect("workflows:draft", pk=draft.pk)
-
-
-@login_required
-@require_POST
-def seal_draft(request: HttpRequest, pk: int) -> HttpResponse:
-    draft = get_object_or_404(drafts_for(request.user), pk=pk)
-    _act(request, lambda: services.request_seal(request.user, draft, password=request.POST.get("password", "")),
-         _("The document is registered; number, date and the agency seal are being applied."))
-    return redirect("workflows:draft", pk=draft.pk)
-
-
-@login_required
-@require_POST
-def retry(request: HttpRequest, pk: int) -> HttpResponse:
-    signing_request = get_object_or_404(visible_signing_requests(request.user), pk=pk)
-    _act(request, lambda: services.retry(request.user, signing_request, password=request.POST.get("password", "")),
-         _("Signing was queued again."))
-    return redirect("workflows:draft", pk=signing_request.draft_id)
 
 
 class Pkcs12Form(forms.Form):

@@ -18,3 +18,12 @@ class WorkflowsConfig(AppConfig):
         from accounts.models import Agency
 
         post_save.connect(signals.seed_default_chain, sender=Agency, dispatch_uid="workflows.default_chain")
+
+        # Draft PDFs are verified like documents' files; signatures of drafts come back to draft_signing.
+        from signatures.signals import verify_attached_pdf
+
+        from . import draft_signing
+        from .drafting import DraftVersion
+
+        post_save.connect(verify_attached_pdf, sender=DraftVersion, dispatch_uid="workflows.verify_draft_version")
+        draft_signing.register()

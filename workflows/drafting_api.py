@@ -17,7 +17,9 @@ from rest_framework.views import APIView
 
 from documents.models import Confidentiality, Urgency
 from eoffice.api import ActionPermissions, JSONOnlyMixin, Pagination
+from signatures.api import PasswordSerializer, SigningRequestSerializer, password_data
 
+from . import draft_signing
 from . import drafting_selectors as selectors
 from . import drafting_services as services
 from .drafting import Draft, DraftVersion
@@ -76,6 +78,10 @@ class ForwardSerializer(CommentSerializer):
 
 class FileSerializer(CommentSerializer):
     file = serializers.FileField()
+
+
+class SealSerializer(PasswordSerializer):
+    register_id = serializers.IntegerField(required=False, allow_null=True)
 
 
 def _valid(serializer_class, request: Request) -> dict:
@@ -165,6 +171,25 @@ class DraftViewSet(JSONOnlyMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
 
         return self._answer(draft, lambda: services.issue_draft(request.user, draft, data["file"],
                                                                 expected_version=data.get("version")))
+
+
+    @action(detail=True, methods=["post"])
+    @extend_schema(request=PasswordSerializer, responses={202: SigningRequestSerializer})
+    def sign(self, request: Request, pk=None) -> Response:
+        """The signer signs the draft's latest PDF version (password confirmation); 202 with the request,
+        followed at /api/v1/signing-requests/{id}/."""
+        signing_request = draft_signing.request_personal_signature(request.user, self.get_object(),
+                                                                   **password_data(request))
+        return Response(SigningRequestSerializer(signing_request).data, status=status.HTTP_202_ACCEPTED)
+
+    @action(detail=True, methods=["post"])
+    @extend_schema(request=SealSerializer, responses={202: SigningRequestSerializer})
+    def seal(self, request: Request, pk=None) -> Response:
+        """The clerk issues the signed draft: number and date from the register, then the agency seal."""
+        data = password_data(request, SealSerializer)
+        signing_request = draft_signing.request_seal(request.user, self.get_object(), password=data["password"],
+                                                     register_id=data.get("register_id"))
+        return Response(SigningRequestSerializer(signing_request).data, status=status.HTTP_202_ACCEPTED)
 
 
 class MyDraftingWorkView(JSONOnlyMixin, APIView):

@@ -20,10 +20,11 @@ from accounts import roles
 from accounts.models import Agency, Unit
 from audit.services import record_event
 from documents import services as documents_services
-from documents.models import Confidentiality, Document, DocumentType, Urgency
+from documents.models import Confidentiality, Document, DocumentType, FileBlob, Urgency
 from documents.selectors import visible_documents
 from documents.storage import store_blob
-from documents.uploads import DOCX, PDF, UploadRejected, check_upload, checked_bytes
+from documents.uploads import DOCX, PDF, UploadRejected, check_upload
+from signatures import services as signing_services
 
 from .drafting import Draft, DraftAttachment, DraftState, DraftVersion, ReviewChain, ReviewStep, StepAction
 from .events import (  # noqa: E402 - the draft verbs live with the app's other audit verbs
@@ -173,8 +174,16 @@ def _enter_step(draft: Draft, step: ReviewStep | None) -> None:
         ) % {"order": step.order, "action": step.get_action_display(), "role": step.get_role_display()})
     if step is None or step.action == StepAction.SIGN:
         draft.state = DraftState.READY_TO_SIGN
+        _prepare_signature(draft)
     else:
         draft.state = DraftState.IN_REVIEW
+
+
+def _prepare_signature(draft: Draft) -> None:
+    """Have the signature's place on the approved PDF found now, not while the signer waits."""
+    latest = draft.versions.select_related("blob").order_by("-number").first()
+    if latest is not None and draft.current_holder is not None:
+        signing_services.request_placement(latest.blob, draft.current_holder.display_name)
 
 
 def _steps(draft: Draft) -> list[ReviewStep]:
@@ -195,10 +204,9 @@ def _store_version(actor, draft: Draft, upload, note: str) -> DraftVersion:
     )
 
 
-def store_system_version(draft: Draft, actor, content: bytes, *, name: str, note: str) -> DraftVersion:
-    """A version produced by the system for `actor` (the digitally signed PDF from the signing task):
-    stored and audited like an upload. Must run inside the caller's transaction."""
-    blob = store_blob(checked_bytes(content, name, PDF))
+def store_system_version(draft: Draft, actor, blob: FileBlob, *, name: str, note: str) -> DraftVersion:
+    """A version produced by the system for `actor` (the digitally signed PDF the signing task stored):
+    recorded and audited like an upload. Must run inside the caller's transaction."""
     last = draft.versions.order_by("-number").values_list("number", flat=True).first() or 0
     version = DraftVersion.objects.create(draft=draft, number=last + 1, blob=blob, file_name=name[:255],
                                           uploaded_by=actor, note=note[:500])
@@ -518,8 +526,9 @@ def issue_draft(clerk, draft: Draft, final_file, *, expected_version: int | None
     """The clerk issues the signed draft: number, date and identifier from the register (the Document is
     immutable from then on), the final PDF attached; the draft links to the issued document.
 
-    `sealed_later` is the digital path (signatures.services.request_seal): no file now; the signing task
-    fills the number and date into the leader-signed PDF, applies the agency seal and attaches the result."""
+    `sealed_later` is the digital path (draft_signing.request_seal): no file now; the signing task fills the
+    number and date into the leader-signed PDF, applies the agency seal, and the result is attached (and the
+    document announced as issued) when it is stored."""
     if final_file is not None:
         try:
             checked = check_upload(final_file)
@@ -547,7 +556,8 @@ def issue_draft(clerk, draft: Draft, final_file, *, expected_version: int | None
             internal=draft.internal, register_id=register_id,
         )
         uploads = [final_file] if final_file is not None else []
-        document = documents_services.register_outgoing(clerk, data, uploads, confirm_duplicate=False)
+        document = documents_services.register_outgoing(clerk, data, uploads, confirm_duplicate=False,
+                                                        announce=False)
         if not sealed_later:  # the digital path attaches the signed attachments itself
             for attachment in draft.attachments.select_related("blob"):
                 documents_services.attach_stored_blob(clerk, document, attachment.blob, attachment.file_name)
@@ -560,6 +570,8 @@ def issue_draft(clerk, draft: Draft, final_file, *, expected_version: int | None
         _notify_on_commit([draft.drafter_id], draft, "issued")
         if draft.in_response_to_id:
             _complete_reply(draft, document)
+        if not sealed_later:
+            documents_services.announce_issued(clerk, document)
     return document
 
 

@@ -19,11 +19,14 @@ from accounts import roles
 from documents.forms import MultipleFileField
 from documents.models import Confidentiality, DocumentType, Urgency
 from documents.storage import IntegrityFailure, open_verified
+from eoffice.http import posted_int, posted_person_or_404
+from signatures import services as signing_services
+from signatures.selectors import visible_signing_requests
 
+from . import draft_signing
 from . import drafting_selectors as selectors
 from . import drafting_services as services
 from .drafting import DraftState
-from .views import posted_int, posted_person_or_404
 
 
 class DraftForm(forms.Form):
@@ -205,3 +208,45 @@ def draft_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
 
 def _missing_file():
     raise ValidationError({"file": _("Choose a file.")})
+
+
+def _signing_act(request: HttpRequest, call, success: str) -> None:
+    try:
+        call()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except PermissionDenied as error:
+        messages.error(request, str(error) or _("You may not do this."))
+    else:
+        messages.success(request, success)
+
+
+@login_required
+@require_POST
+def draft_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    draft = _draft_or_404(request, pk)
+    _signing_act(request, lambda: draft_signing.request_personal_signature(
+        request.user, draft, password=request.POST.get("password", "")),
+        _("Your signature is being applied; this page shows when it is done."))
+    return redirect("workflows:draft", pk=draft.pk)
+
+
+@login_required
+@require_POST
+def draft_seal(request: HttpRequest, pk: int) -> HttpResponse:
+    draft = _draft_or_404(request, pk)
+    _signing_act(request, lambda: draft_signing.request_seal(request.user, draft,
+                                                             password=request.POST.get("password", "")),
+                 _("The document is registered; number, date and the agency seal are being applied."))
+    return redirect("workflows:draft", pk=draft.pk)
+
+
+@login_required
+@require_POST
+def draft_signing_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    signing_request = get_object_or_404(
+        visible_signing_requests(request.user).filter(subject_type=draft_signing.SUBJECT_TYPE), pk=pk)
+    _signing_act(request, lambda: signing_services.retry(request.user, signing_request,
+                                                         password=request.POST.get("password", "")),
+                 _("Signing was queued again."))
+    return redirect("workflows:draft", pk=signing_request.subject_id)

@@ -25,6 +25,7 @@ from accounts.models import Delegation, Unit
 from audit.services import record_event
 from documents.models import Confidentiality, Direction, Document
 from documents.selectors import visible_documents
+from eoffice.tasking import publish_on_commit
 
 from . import events
 from .models import (
@@ -148,12 +149,9 @@ def _notify_on_commit(user_ids, document_id: int, kind: str, key: str) -> None:
     if not ids:
         return
 
-    def send() -> None:
-        from .tasks import enqueue_notices
-
-        enqueue_notices(ids, document_id, kind, key)
-
-    transaction.on_commit(send)
+    # A lost notice is not lost work: the person's work list is computed from the workflow rows, the notice
+    # is only a reminder, so a broker that is down is logged and not retried.
+    publish_on_commit("workflows.tasks.store_notices", ids, document_id, kind, key)
 
 
 def store_notices(user_ids: list[int], document_id: int | None, kind: str, key: str) -> int:

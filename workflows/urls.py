@@ -33,5 +33,8 @@ urlpatterns += [
     path("drafts/<int:pk>/versions/<int:number>/", drafting_views.draft_version_file, name="draft_version_file"),
     path("drafts/<int:pk>/attachments/<int:attachment_id>/", drafting_views.draft_attachment_file,
          name="draft_attachment_file"),
+    path("drafts/<int:pk>/sign/", drafting_views.draft_sign, name="draft_sign"),
+    path("drafts/<int:pk>/seal/", drafting_views.draft_seal, name="draft_seal"),
+    path("signing-requests/<int:pk>/retry/", drafting_views.draft_signing_retry, name="draft_signing_retry"),
     path("drafts/<int:pk>/<slug:step>/", drafting_views.draft_step, name="draft_step"),
 ]

@@ -20,6 +20,7 @@ from accounts import roles
 from accounts.models import Unit
 from documents import services as documents_services
 from documents.selectors import document_timeline, visible_documents
+from eoffice.http import posted_int, posted_person_or_404
 
 from . import selectors, services
 from .models import Assignment, AssignmentState, CaseState, ExtensionRequest, ExtensionState, TargetRole
@@ -152,18 +153,6 @@ def _done(request: HttpRequest, case_pk: int, call, success: str) -> HttpRespons
     else:
         messages.success(request, success)
     return redirect("workflows:case", pk=case_pk)
-
-
-def posted_int(request: HttpRequest, name: str) -> int | None:
-    """A posted id or version, or None: a non-number must give a clear refusal, not a 500."""
-    value = request.POST.get(name, "").strip()
-    # At most 18 digits: any such number fits a bigint column, so a huge one finds nothing instead of a 500.
-    return int(value) if value.isdigit() and len(value) <= 18 else None
-
-
-def posted_person_or_404(request: HttpRequest, name: str, **filters):
-    """The person whose id was posted under `name` (404 when missing, unknown or not a number)."""
-    return get_object_or_404(get_user_model(), pk=posted_int(request, name) or 0, **filters)
 
 
 def _version(request: HttpRequest) -> int | None:

@@ -1,38 +1,11 @@
-"""`{% signing_panel draft %}` on the draft page (sign, seal, progress, retry) and
-`{% file_verification blob %}` next to a stored PDF (its signatures' verdicts)."""
+"""`{% file_verification blob %}` next to a stored PDF (its signatures' verdicts) and
+`{% signing_requests requests %}` (the progress of signing requests, with a retry form for a failed one)."""
 
 from __future__ import annotations
 
 from django import template
 
 register = template.Library()
-
-
-@register.inclusion_tag("signatures/signing_panel.html", takes_context=True)
-def signing_panel(context, draft) -> dict:
-    from workflows import drafting_services
-    from workflows.drafting import DraftState
-
-    from ..models import CredentialKind, SigningKind, SigningState
-    from ..services import signing_requests_for, usable_credential
-
-    user = context["request"].user
-    requests = list(signing_requests_for(draft))
-    personal_done = any(r.kind == SigningKind.PERSONAL and r.state == SigningState.DONE for r in requests)
-    seal_running = any(r.kind == SigningKind.SEAL and r.state != SigningState.FAILED for r in requests)
-    is_clerk = user.agency_id == draft.agency_id and user.has_perm("documents.register_outgoing")
-    can_sign = (draft.state == DraftState.READY_TO_SIGN
-                and drafting_services.step_authority(user, draft) is not None)
-    return {
-        "request": context["request"],
-        "draft": draft,
-        "requests": requests,
-        "can_sign": can_sign,
-        "has_certificate": usable_credential(CredentialKind.PERSONAL, user=user) is not None if can_sign else False,
-        "can_seal": draft.state == DraftState.SIGNED and personal_done and is_clerk and not seal_running,
-        "seal_certificate": usable_credential(CredentialKind.SEAL, agency_id=draft.agency_id) if is_clerk else None,
-        "running": any(r.state in (SigningState.QUEUED, SigningState.SIGNING) for r in requests),
-    }
 
 
 @register.inclusion_tag("signatures/file_verification.html")
@@ -58,3 +31,11 @@ def file_verification(blob) -> dict:
         "signatures": signatures,
         "error": translated([verification.report["error"]])[0] if verification.report.get("error") else "",
     }
+
+
+@register.inclusion_tag("signatures/signing_requests.html", takes_context=True)
+def signing_requests(context, requests, retry_url_name: str) -> dict:
+    """The state of each request, polled while queued or signing; `retry_url_name` is the caller's view that
+    takes the request id and asks again through its own rules."""
+    return {"request": context["request"], "requests": requests, "retry_url_name": retry_url_name,
+            "running": any(r.state in ("queued", "signing") for r in requests)}

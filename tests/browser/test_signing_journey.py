@@ -11,9 +11,9 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts import roles
+from demo.pki import install
 from documents.storage import open_verified
 from signatures import services
-from signatures.demo import install
 from signatures.models import SigningRequest, SigningState
 from signatures.sample_documents import build_decree30_pdf
 from signatures.verification import Verdict, verify_pdf
@@ -61,7 +61,7 @@ def test_leader_signs_and_clerk_issues_with_the_seal(browser, live_server, ready
     leader.fill("#sign-form input[name=password]", PASSWORD)
     leader.click("#sign-form button[type=submit]")
     leader.wait_for_url(re.compile(rf"/work/drafts/{draft.pk}/$"))
-    personal = SigningRequest.objects.get(draft=draft)
+    personal = SigningRequest.objects.get(subject_type="workflows.draft", subject_id=draft.pk, kind="personal")
     assert personal.state == SigningState.DONE, personal.error
     assert leader.locator("#signing .signing-request.state-done").count() == 1
 
@@ -70,7 +70,7 @@ def test_leader_signs_and_clerk_issues_with_the_seal(browser, live_server, ready
     issuer.fill("#seal-form input[name=password]", PASSWORD)
     issuer.click("#seal-form button[type=submit]")
     issuer.wait_for_url(re.compile(rf"/work/drafts/{draft.pk}/$"))
-    seal = SigningRequest.objects.exclude(pk=personal.pk).get(draft=draft)
+    seal = SigningRequest.objects.exclude(pk=personal.pk).get(subject_type="workflows.draft", subject_id=draft.pk)
     assert seal.state == SigningState.DONE, seal.error
 
     issuer.goto(f"{live_server.url}/documents/{seal.document_id}/")

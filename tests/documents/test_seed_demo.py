@@ -16,8 +16,8 @@ from accounts import events as account_events
 from accounts import roles
 from accounts.models import Agency, Delegation, Unit, User
 from audit.models import AuditEvent
+from demo.accounts import DEMO_PASSWORD, PEOPLE, PROVINCE_IDENTIFIER
 from documents import events
-from documents.management.commands.seed_demo import DEMO_PASSWORD, PEOPLE, PROVINCE_IDENTIFIER
 from documents.models import (
     Confidentiality,
     Direction,

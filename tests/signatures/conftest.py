@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from signatures.demo import install
+from demo.pki import install
 from signatures.sample_documents import build_decree30_pdf
 from tests.factories import PASSWORD
 from tests.workflows.helpers import office

@@ -10,8 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts import roles
 from audit.models import AuditEvent
+from demo.pki import install
 from signatures import events, services
-from signatures.demo import install
 from signatures.models import CredentialKind, SigningCredential, TrustAnchor
 from tests.factories import AgencyFactory, make_user
 from tests.workflows.helpers import office

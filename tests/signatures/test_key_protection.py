@@ -30,7 +30,8 @@ from django.utils.html import escape
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
-from signatures import demo, events, keys, services, signing, verifying
+from demo import pki as demo_pki
+from signatures import events, keys, services, signing, verifying
 from signatures.models import (
     CredentialKind,
     FileVerification,
@@ -44,6 +45,7 @@ from signatures.pki import DemoPki, Identity
 from signatures.signers import SigningUnavailable
 from signatures.verification import Verdict
 from tests.factories import PASSWORD
+from workflows import draft_signing
 from workflows.drafting import DraftState
 
 pytestmark = pytest.mark.django_db
@@ -129,7 +131,7 @@ def demo_pkis(monkeypatch) -> list[DemoPki]:
     built: list[DemoPki] = []
 
     def install_and_keep(actor, agencies, **options):
-        installed = demo.install(actor, agencies, **options)
+        installed = demo_pki.install(actor, agencies, **options)
         built.append(installed.pki)
         return installed
 
@@ -199,7 +201,7 @@ def fresh_key_holders():
 
 def sign_as_leader(keyed: KeyedOffice, capture) -> SigningRequest:
     with capture(execute=False):
-        request = services.request_personal_signature(keyed.office.leader, keyed.draft, password=PASSWORD)
+        request = draft_signing.request_personal_signature(keyed.office.leader, keyed.draft, password=PASSWORD)
     assert signing.run_signing_request(request.pk) == "done"
     request.refresh_from_db()
     return request
@@ -355,7 +357,7 @@ def test_a_dump_restored_under_another_kek_cannot_sign(
     original_kek = settings.SIGNING_KEY_ENCRYPTION_KEY
     settings.SIGNING_KEY_ENCRYPTION_KEY = keys.generate_kek()
     with django_capture_on_commit_callbacks(execute=False):
-        request = services.request_personal_signature(o.leader, draft, password=PASSWORD)
+        request = draft_signing.request_personal_signature(o.leader, draft, password=PASSWORD)
     with translation.override("en"):  # the worker's language; the reason is stored as it reads then
         assert signing.run_signing_request(request.pk) == "failed"
 
@@ -442,7 +444,7 @@ def test_signing_and_sealing_log_no_key_material_and_the_files_carry_none(
     request = sign_as_leader(keyed, django_capture_on_commit_callbacks)
     draft.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=False):
-        seal = services.request_seal(o.clerk, draft, password=PASSWORD)
+        seal = draft_signing.request_seal(o.clerk, draft, password=PASSWORD)
     assert signing.run_signing_request(seal.pk) == "done"
     seal.refresh_from_db()
 
@@ -458,7 +460,7 @@ def test_a_failing_signing_logs_no_key_material(keyed, every_log, monkeypatch, d
     o, draft = keyed.office, keyed.draft
     monkeypatch.setattr(signing, "key_holder", _unavailable)
     with django_capture_on_commit_callbacks(execute=False):
-        request = services.request_personal_signature(o.leader, draft, password=PASSWORD)
+        request = draft_signing.request_personal_signature(o.leader, draft, password=PASSWORD)
     assert signing.run_signing_request(request.pk) == "failed"
     request.refresh_from_db()
     assert "token" in request.error

@@ -18,8 +18,9 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from audit.models import AuditEvent
+from demo import pki as demo_pki
 from documents.storage import open_verified
-from signatures import demo, events, keys, services, signing
+from signatures import events, keys, services, signing
 from signatures.models import CredentialKind, KeyStorage, SigningCredential, SigningRequest, SigningState
 from signatures.pkcs11_keys import close_all_sessions
 from signatures.pki import DemoPki, build_demo_pki
@@ -33,6 +34,7 @@ from tests.signatures.softhsm import (  # noqa: F401 - softhsm_fixture is the `s
     softhsm_fixture,
     token_outside_the_store,
 )
+from workflows import draft_signing
 from workflows.drafting import DraftState
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +70,7 @@ def installed_pki(monkeypatch) -> list[DemoPki]:
         built.append(build_demo_pki(**options))
         return built[-1]
 
-    monkeypatch.setattr(demo, "build_demo_pki", recording_build)
+    monkeypatch.setattr(demo_pki, "build_demo_pki", recording_build)
     return built
 
 
@@ -111,7 +113,7 @@ def leader_signs(setup: TokenOffice, capture, failed: SigningRequest | None = No
     """The leader asks (or retries a failed request) and the signing task runs on commit."""
     with translation.override("vi"), capture(execute=True):
         if failed is None:
-            request = services.request_personal_signature(setup.office.leader, setup.draft, password=PASSWORD)
+            request = draft_signing.request_personal_signature(setup.office.leader, setup.draft, password=PASSWORD)
         else:
             request = services.retry(setup.office.leader, failed, password=PASSWORD)
     request.refresh_from_db()

@@ -13,6 +13,7 @@ from signatures.models import SigningCredential, SigningRequest, SigningState
 from signatures.verification import Verdict, verify_pdf
 from tests.factories import PASSWORD
 from tests.signatures import poppler
+from workflows import draft_signing
 from workflows.drafting import DraftState
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ def test_leader_signs_then_clerk_seals_and_both_signatures_are_valid(signed_setu
                                                                    tmp_path):
     o, draft = signed_setup
     with django_capture_on_commit_callbacks(execute=True):
-        request = services.request_personal_signature(o.leader, draft, password=PASSWORD)
+        request = draft_signing.request_personal_signature(o.leader, draft, password=PASSWORD)
     request.refresh_from_db()
     assert request.state == SigningState.DONE, request.error
     draft.refresh_from_db()
@@ -31,7 +32,7 @@ def test_leader_signs_then_clerk_seals_and_both_signatures_are_valid(signed_setu
     assert signed_version.blob == request.result_blob
 
     with django_capture_on_commit_callbacks(execute=True):
-        seal = services.request_seal(o.clerk, draft, password=PASSWORD)
+        seal = draft_signing.request_seal(o.clerk, draft, password=PASSWORD)
     seal.refresh_from_db()
     assert seal.state == SigningState.DONE, seal.error
     document = Document.objects.get(pk=seal.document_id)
@@ -65,11 +66,11 @@ def test_leader_signs_then_clerk_seals_and_both_signatures_are_valid(signed_setu
 def test_wrong_password_and_wrong_person_are_refused_and_change_nothing(signed_setup):
     o, draft = signed_setup
     with pytest.raises(PermissionDenied):
-        services.request_personal_signature(o.leader, draft, password="wrong")
+        draft_signing.request_personal_signature(o.leader, draft, password="wrong")
     with pytest.raises(PermissionDenied):
-        services.request_personal_signature(o.clerk, draft, password=PASSWORD)
+        draft_signing.request_personal_signature(o.clerk, draft, password=PASSWORD)
     with pytest.raises(ValidationError):  # nothing signed digitally yet
-        services.request_seal(o.clerk, draft, password=PASSWORD)
+        draft_signing.request_seal(o.clerk, draft, password=PASSWORD)
     assert not SigningRequest.objects.exists()
     draft.refresh_from_db()
     assert draft.state == DraftState.READY_TO_SIGN
@@ -79,15 +80,15 @@ def test_a_signer_without_a_certificate_is_told_so(signed_setup):
     o, draft = signed_setup
     SigningCredential.objects.filter(user=o.leader).update(is_active=False)
     with pytest.raises(ValidationError) as refused:
-        services.request_personal_signature(o.leader, draft, password=PASSWORD)
+        draft_signing.request_personal_signature(o.leader, draft, password=PASSWORD)
     assert "credential" in refused.value.message_dict
 
 
 def test_repeated_and_redelivered_tasks_never_sign_twice(signed_setup, django_capture_on_commit_callbacks):
     o, draft = signed_setup
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        request = services.request_personal_signature(o.leader, draft, password=PASSWORD)
-        again = services.request_personal_signature(o.leader, draft, password=PASSWORD)
+        request = draft_signing.request_personal_signature(o.leader, draft, password=PASSWORD)
+        again = draft_signing.request_personal_signature(o.leader, draft, password=PASSWORD)
     assert again.pk == request.pk and len(callbacks) == 1
     assert signing.run_signing_request(request.pk) == "done"
     assert signing.run_signing_request(request.pk) == "skipped"
@@ -105,7 +106,7 @@ def test_a_failed_signing_leaves_the_draft_unchanged_and_can_be_retried(signed_s
 
     monkeypatch.setattr(signing, "key_holder", token_gone)
     with django_capture_on_commit_callbacks(execute=True):
-        request = services.request_personal_signature(o.leader, draft, password=PASSWORD)
+        request = draft_signing.request_personal_signature(o.leader, draft, password=PASSWORD)
     request.refresh_from_db()
     assert request.state == SigningState.FAILED and "token" in request.error
     draft.refresh_from_db()
@@ -134,10 +135,10 @@ def test_a_pdf_without_the_decree_layout_is_signed_and_sealed_with_a_text_stamp(
     ds.upload_version(o.leader, draft, SimpleUploadedFile("scan.pdf", make_pdf(2, "Bản khác"), "application/pdf"))
     draft.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        services.request_personal_signature(o.leader, draft, password=PASSWORD)
+        draft_signing.request_personal_signature(o.leader, draft, password=PASSWORD)
     draft.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        seal = services.request_seal(o.clerk, draft, password=PASSWORD)
+        seal = draft_signing.request_seal(o.clerk, draft, password=PASSWORD)
     seal.refresh_from_db()
     assert seal.state == SigningState.DONE, seal.error
     from documents.storage import open_verified
@@ -170,10 +171,10 @@ def test_separate_attachments_get_the_agency_signature_top_right_on_issue(
     ])
     draft.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        services.request_personal_signature(o.leader, draft, password=PASSWORD)
+        draft_signing.request_personal_signature(o.leader, draft, password=PASSWORD)
     draft.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        seal = services.request_seal(o.clerk, draft, password=PASSWORD)
+        seal = draft_signing.request_seal(o.clerk, draft, password=PASSWORD)
     seal.refresh_from_db()
     assert seal.state == SigningState.DONE, seal.error
     files = {f.original_name: f for f in seal.document.files.select_related("blob")}
@@ -212,7 +213,7 @@ def test_with_a_timestamp_authority_signatures_are_b_t_and_with_current_crls_b_l
     monkeypatch.setattr(signing, "timestamper",
                         lambda: engine.make_timestamper(o.pki.tsa.certificate, o.pki.tsa.private_key, o.pki.tsa.chain))
     with django_capture_on_commit_callbacks(execute=True):
-        request = services.request_personal_signature(o.leader, draft, password=PASSWORD)
+        request = draft_signing.request_personal_signature(o.leader, draft, password=PASSWORD)
     request.refresh_from_db()
     assert request.state == SigningState.DONE, request.error
     from documents.storage import open_verified
@@ -235,7 +236,7 @@ def test_a_failed_seal_keeps_the_number_and_is_retried_on_the_same_document(
         signed_setup, monkeypatch, django_capture_on_commit_callbacks):
     o, draft = signed_setup
     with django_capture_on_commit_callbacks(execute=True):
-        services.request_personal_signature(o.leader, draft, password=PASSWORD)
+        draft_signing.request_personal_signature(o.leader, draft, password=PASSWORD)
     draft.refresh_from_db()
     real_key_holder = signing.key_holder
 
@@ -246,7 +247,7 @@ def test_a_failed_seal_keeps_the_number_and_is_retried_on_the_same_document(
 
     monkeypatch.setattr(signing, "key_holder", seal_token_gone)
     with django_capture_on_commit_callbacks(execute=True):
-        seal = services.request_seal(o.clerk, draft, password=PASSWORD)
+        seal = draft_signing.request_seal(o.clerk, draft, password=PASSWORD)
     seal.refresh_from_db()
     assert seal.state == SigningState.FAILED and "token" in seal.error
     document = seal.document
@@ -271,7 +272,7 @@ def test_a_signature_of_a_version_replaced_meanwhile_is_not_kept(signed_setup, d
 
     o, draft = signed_setup
     with django_capture_on_commit_callbacks(execute=False):
-        request = services.request_personal_signature(o.leader, draft, password=PASSWORD)
+        request = draft_signing.request_personal_signature(o.leader, draft, password=PASSWORD)
     ds.upload_version(o.leader, draft, SimpleUploadedFile("qd-v2.pdf", decree30(o) + b"\n", "application/pdf"))
     assert signing.run_signing_request(request.pk) == "failed"  # the task signed; its result was refused
     request.refresh_from_db()
@@ -279,7 +280,7 @@ def test_a_signature_of_a_version_replaced_meanwhile_is_not_kept(signed_setup, d
     draft.refresh_from_db()
     assert draft.state == DraftState.READY_TO_SIGN and draft.versions.count() == 2
     with django_capture_on_commit_callbacks(execute=True):
-        again = services.request_personal_signature(o.leader, draft, password=PASSWORD)
+        again = draft_signing.request_personal_signature(o.leader, draft, password=PASSWORD)
     again.refresh_from_db()
     assert again.pk != request.pk and again.state == SigningState.DONE
 
@@ -299,7 +300,7 @@ def test_a_signature_that_cannot_be_stored_fails_with_a_reason_and_a_dead_worker
 
     monkeypatch.setattr(ds, "store_system_version", refuse)
     with django_capture_on_commit_callbacks(execute=True):
-        request = services.request_personal_signature(o.leader, draft, password=PASSWORD)
+        request = draft_signing.request_personal_signature(o.leader, draft, password=PASSWORD)
     request.refresh_from_db()
     assert request.state == SigningState.FAILED and request.error
     draft.refresh_from_db()

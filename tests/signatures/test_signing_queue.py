@@ -8,10 +8,11 @@ import time
 
 import pytest
 
-from signatures import services, tasks
+from signatures import tasks
 from signatures.models import SigningRequest, SigningState
 from tests.factories import PASSWORD
 from tests.test_celery import app, using_broker
+from workflows import draft_signing
 from workflows.drafting import DraftState
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -34,7 +35,7 @@ def test_signing_request_goes_through_the_signing_queue_to_a_worker(redis_url, c
     client.delete("signing", "default", "unacked", "unacked_index")
     try:
         with using_broker(redis_url):
-            request = services.request_personal_signature(o.leader, draft, password=PASSWORD)  # autocommit
+            request = draft_signing.request_personal_signature(o.leader, draft, password=PASSWORD)  # autocommit
             message = json.loads(client.lindex("signing", 0))
             assert client.llen("signing") == 1
             assert (message["headers"]["task"], message["headers"]["argsrepr"]) == ("signatures.tasks.sign",
@@ -60,7 +61,7 @@ def test_broker_down_keeps_the_request_and_the_sweeper_publishes_it_again(commit
     with using_broker("redis://127.0.0.1:1/0"):  # nothing listens there
         monkeypatch.setattr(app.conf, "broker_connection_timeout", 0.5, raising=False)
         monkeypatch.setattr(app.conf, "broker_connection_max_retries", 0, raising=False)
-        request = services.request_personal_signature(o.leader, draft, password=PASSWORD)
+        request = draft_signing.request_personal_signature(o.leader, draft, password=PASSWORD)
     request.refresh_from_db()
     assert request.state == SigningState.QUEUED  # the click was accepted; the intent is stored
     SigningRequest.objects.filter(pk=request.pk).update(created_at=request.created_at.replace(year=2020))

@@ -43,7 +43,7 @@ def test_leader_signs_from_the_draft_page_and_sees_the_progress(signed_setup, dj
     body = page.get(f"/work/drafts/{draft.pk}/").content.decode()
     assert 'id="sign-form"' in body
     with django_capture_on_commit_callbacks(execute=False):
-        response = page.post(f"/signatures/drafts/{draft.pk}/sign/", {"password": PASSWORD})
+        response = page.post(f"/work/drafts/{draft.pk}/sign/", {"password": PASSWORD})
     assert response.status_code == 302
     request = SigningRequest.objects.get()
     body = page.get(f"/work/drafts/{draft.pk}/").content.decode()
@@ -55,7 +55,7 @@ def test_leader_signs_from_the_draft_page_and_sees_the_progress(signed_setup, dj
 
 def test_wrong_password_on_the_page_is_reported_and_nothing_is_queued(signed_setup):
     o, draft = signed_setup
-    response = client_for(o.leader).post(f"/signatures/drafts/{draft.pk}/sign/", {"password": "nope"}, follow=True)
+    response = client_for(o.leader).post(f"/work/drafts/{draft.pk}/sign/", {"password": "nope"}, follow=True)
     assert response.status_code == 200
     assert not SigningRequest.objects.exists()
     assert list(response.context["messages"])  # the reason is shown
@@ -85,7 +85,7 @@ def test_people_outside_the_draft_get_404_and_see_no_requests(signed_setup, djan
         assert api_for(outsider).get(f"/api/v1/signing-requests/{request['id']}/").status_code == 404
         assert api_for(outsider).post(f"/api/v1/drafts/{draft.pk}/seal/", {"password": PASSWORD},
                                       format="json").status_code == 404
-        assert client_for(outsider).post(f"/signatures/drafts/{draft.pk}/sign/",
+        assert client_for(outsider).post(f"/work/drafts/{draft.pk}/sign/",
                                          {"password": PASSWORD}).status_code == 404
     # A colleague who can see the draft but holds no step is refused and nothing changes.
     answer = api_for(o.handler).post(f"/api/v1/drafts/{draft.pk}/seal/", {"password": PASSWORD}, format="json")
@@ -95,7 +95,7 @@ def test_people_outside_the_draft_get_404_and_see_no_requests(signed_setup, djan
 
 def test_person_imports_own_certificate_on_the_page_and_the_key_never_shows(superuser_actor):
     o = office()
-    from signatures.demo import install
+    from demo.pki import install
 
     installed = install(superuser_actor, [o.agency])
     identity = installed.pki.add_person("newcomer", "Phạm Thị Mới")
@@ -121,7 +121,7 @@ def test_refusals_wrong_password_expired_and_untrusted_certificates(superuser_ac
     from datetime import UTC, datetime, timedelta
 
     o = office()
-    from signatures.demo import install
+    from demo.pki import install
 
     pki = install(superuser_actor, [o.agency]).pki
     page = client_for(o.handler)
@@ -145,7 +145,7 @@ def test_refusals_wrong_password_expired_and_untrusted_certificates(superuser_ac
 
 def test_only_administrators_manage_the_agency_seal_and_the_trust_store(superuser_actor):
     o = office()
-    from signatures.demo import install
+    from demo.pki import install
 
     pki = install(superuser_actor, [o.agency]).pki
     page = client_for(o.handler)
@@ -200,7 +200,7 @@ def test_verification_page_and_endpoint_report_without_keeping_the_file(signed_s
 
 def test_certificates_of_another_agency_cannot_be_touched_or_probed(superuser_actor):
     o = office()
-    from signatures.demo import install
+    from demo.pki import install
 
     install(superuser_actor, [o.agency])
     foreign = SigningCredential.objects.filter(user=o.leader, is_active=True).get()

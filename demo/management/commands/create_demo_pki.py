@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Agency, User
+from demo.pki import install
 
 
 class Command(BaseCommand):
@@ -17,8 +18,6 @@ class Command(BaseCommand):
                             help="where the PKI files are kept between runs")
 
     def handle(self, *args, directory: str, **options) -> None:
-        from signatures.demo import install
-
         actor = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
         if actor is None:
             raise CommandError("No superuser exists: run `manage.py seed_demo` (or createsuperuser) first.")

@@ -1,7 +1,8 @@
-"""The demo PKI installed into the database: a root and an issuing CA in the trust store with the issuing
-CA's CRL, a seal certificate per agency and a personal certificate per leader and clerk, keys stored
+"""The demo PKI installed into the database: a root and an issuing CA in the trust store with both CAs'
+CRLs, a seal certificate per agency and a personal certificate per leader and clerk, keys stored
 encrypted like imported ones, with generated signature and seal images. Used by `make run`
-(`manage.py create_demo_pki`) and by the tests, so both sign the same way."""
+(`manage.py create_demo_pki`), the tests and bench/signing.py, so all sign the same way. The PKI itself
+is built by the generic `signatures.pki`; this module only installs it, through `signatures.services`."""
 
 from __future__ import annotations
 
@@ -14,11 +15,10 @@ from django.db import transaction
 
 from accounts import roles
 from accounts.models import Agency, User
-
-from . import keys, services
-from .images import seal_png, signature_png
-from .models import CredentialKind, SigningCredential, TrustAnchor
-from .pki import DemoPki, Identity, build_demo_pki
+from signatures import keys, services
+from signatures.images import seal_png, signature_png
+from signatures.models import CredentialKind, SigningCredential, TrustAnchor
+from signatures.pki import DemoPki, Identity, build_demo_pki
 
 SIGNING_ROLES = (roles.AGENCY_LEADER, roles.UNIT_LEADER, roles.CLERK)
 DEMO_PKI_PASSWORD = b"demo-pki-not-for-production"
