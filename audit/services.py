@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,27 +39,31 @@ class TargetRef:
         return cls(instance._meta.label_lower, instance.pk, str(instance))
 
 
-def record_event(
-    *,
-    actor,
-    verb: str,
-    target: models.Model | TargetRef,
-    agency_id: int | None,
-    data: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append an event to the agency's chain; must run inside the caller's transaction."""
-    ref = target if isinstance(target, TargetRef) else TargetRef.of(target)
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("record_event must be called inside the transaction that makes the change")
-    key = chain_key(agency_id)
-    head = AuditChainHead.objects.select_for_update().filter(chain=key).first()
-    if head is None:  # the chain's first event
-        AuditChainHead.objects.get_or_create(chain=key)
-        head = AuditChainHead.objects.select_for_update().get(chain=key)
+_BATCH: ContextVar[list[AuditEvent] | None] = ContextVar("audit_batch", default=None)
+
+
+@contextmanager
+def batched_events() -> Iterator[None]:
+    """Events recorded inside are linked into their chains together when the block ends (still inside the
+    caller's transaction): one lock of each chain head, one insert, one update, however many events the
+    services called inside record. The head lock is then the transaction's last lock, taken after every row
+    it changed, so two transactions of one agency cannot deadlock on it. Nested blocks join the outer one."""
+    if _BATCH.get() is not None:
+        yield
+        return
+    token = _BATCH.set([])
+    try:
+        yield
+        pending = _BATCH.get() or []
+    finally:
+        _BATCH.reset(token)
+    _link(pending)
+
+
+def _new_event(actor, verb: str, ref: TargetRef, agency_id: int | None, data: dict[str, Any] | None) -> AuditEvent:
     actor_id = getattr(actor, "pk", None) if actor is not None and getattr(actor, "is_authenticated", False) else None
-    event = AuditEvent(
-        chain=key,
-        seq=head.last_seq + 1,
+    return AuditEvent(
+        chain=chain_key(agency_id),
         actor_id=actor_id,
         actor_name=(actor.get_username() if actor_id else "system")[:150],
         verb=verb,
@@ -66,13 +73,52 @@ def record_event(
         agency_id=agency_id,
         data=_jsonable(data or {}),
         created_at=timezone.now(),
-        prev_hash=head.last_hash,
     )
-    event.hash = event.compute_hash()
-    event.save()
-    head.last_seq = event.seq
-    head.last_hash = event.hash
-    head.save(update_fields=["last_seq", "last_hash"])
+
+
+def _locked_head(key: str) -> AuditChainHead:
+    head = AuditChainHead.objects.select_for_update().filter(chain=key).first()
+    if head is None:  # the chain's first event
+        AuditChainHead.objects.get_or_create(chain=key)
+        head = AuditChainHead.objects.select_for_update().get(chain=key)
+    return head
+
+
+def _link(events: list[AuditEvent]) -> None:
+    """Give the events their places in their chains (chains in a fixed order, so concurrent batches that
+    touch two chains lock them in the same order)."""
+    by_chain: dict[str, list[AuditEvent]] = {}
+    for event in events:
+        by_chain.setdefault(event.chain, []).append(event)
+    for key in sorted(by_chain):
+        head = _locked_head(key)
+        for event in by_chain[key]:
+            event.seq, event.prev_hash = head.last_seq + 1, head.last_hash
+            event.hash = event.compute_hash()
+            head.last_seq, head.last_hash = event.seq, event.hash
+        AuditEvent.objects.bulk_create(by_chain[key])
+        head.save(update_fields=["last_seq", "last_hash"])
+
+
+def record_event(
+    *,
+    actor,
+    verb: str,
+    target: models.Model | TargetRef,
+    agency_id: int | None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append an event to the agency's chain; must run inside the caller's transaction. Inside
+    `batched_events()` the event is linked when the batch ends (its `seq` and `pk` are set then)."""
+    ref = target if isinstance(target, TargetRef) else TargetRef.of(target)
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_event must be called inside the transaction that makes the change")
+    event = _new_event(actor, verb, ref, agency_id, data)
+    batch = _BATCH.get()
+    if batch is not None:
+        batch.append(event)
+    else:
+        _link([event])
     return event
 
 

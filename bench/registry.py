@@ -759,7 +759,10 @@ def main() -> None:
             call_command("migrate", verbosity=0)
         fill(args.documents, args.users, random.Random(2020))
     else:
-        print("Bench data present (use --refill to rebuild).")
+        from documents.models import Document
+
+        print(f"Bench data present: {Document.objects.count():,} documents (--documents applies to a fill: "
+              "use --refill, or another DATABASE_URL, for another size).")
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         server = cursor.fetchone()[0]

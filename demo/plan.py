@@ -1,6 +1,7 @@
 """The demo's history: what each demo agency registers, receives and shares from 2 January of last year to
 now, drawn reproducibly (same seed, same day → same plan) as a list of dated actions that
-`demo.documents` replays in date order through the registry's services. Pure data, no writes.
+`demo.documents` replays in date order through the registry's services. Nothing here writes: the only
+read is the document types' abbreviations.
 """
 
 from __future__ import annotations

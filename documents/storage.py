@@ -33,11 +33,10 @@ def store_blob(checked: CheckedUpload) -> FileBlob:
             default_storage.delete(saved_name)
     if existing is not None:
         return existing
-    # One statement whoever wins a race: the same content gives the same row.
-    FileBlob.objects.bulk_create([FileBlob(sha256=checked.sha256, size=checked.size,
-                                           content_type=checked.content_type, storage_name=name)],
-                                 ignore_conflicts=True)
-    return FileBlob.objects.get(sha256=checked.sha256)
+    # One statement whoever wins a race: the same content gives the same row (and the same field values).
+    blob = FileBlob(sha256=checked.sha256, size=checked.size, content_type=checked.content_type, storage_name=name)
+    FileBlob.objects.bulk_create([blob], ignore_conflicts=True)
+    return blob
 
 
 def read_blob_chunks(blob: FileBlob, chunk_size: int = 256 * 1024) -> Iterator[bytes]:

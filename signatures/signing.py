@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import TargetRef, record_event
+from audit.services import TargetRef, batched_events, record_event
 from documents.models import FileBlob
 from documents.storage import IntegrityFailure, open_verified, store_blob
 from documents.uploads import PDF, checked_bytes
@@ -316,7 +316,7 @@ def _store(request_id: int, result: hooks.SigningResult) -> str:
     """Keep the result and let the caller take its next step, in one transaction. A caller that refuses
     the result rolls the whole transaction back; the request is then failed with its reason."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(), batched_events():
             request = (SigningRequest.objects.select_for_update(of=("self",))
                        .select_related("requested_by", "credential", "document").get(pk=request_id))
             if request.state != SigningState.SIGNING or request.result_blob_id:

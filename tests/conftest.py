@@ -76,3 +76,34 @@ def pytest_collection_modifyitems(config, items) -> None:
     """Browser tests run last: Playwright's sync API leaves an event loop running in the test thread, and
     code that runs its own asyncio loop (pyHanko's signing and validation) cannot start one after that."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+_KEY_POOL_SIZE = 128
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_rsa_keys():
+    """One pool of RSA keys for the whole run: every test that builds a demo PKI (a root, an issuing CA, a
+    seal and people) would otherwise generate eight or more 2048-bit keys. The pool grows as keys are asked
+    for, then hands them out in turn, so one PKI (and the few a test builds side by side) never gets the same
+    key twice."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from signatures import pki
+
+    pools: dict[int, list] = {}
+    turns: dict[int, int] = {}
+    original = pki._new_key
+
+    def pooled_key(key_size: int):
+        pool = pools.setdefault(key_size, [])
+        turn = turns.get(key_size, 0)
+        turns[key_size] = turn + 1
+        if len(pool) < _KEY_POOL_SIZE:
+            pool.append(rsa.generate_private_key(public_exponent=65537, key_size=key_size))
+            return pool[-1]
+        return pool[turn % _KEY_POOL_SIZE]
+
+    pki._new_key = pooled_key
+    yield
+    pki._new_key = original

@@ -131,16 +131,16 @@ def _on_signed(request: SigningRequest, result: hooks.SigningResult) -> None:
     actor = request.requested_by
     if request.kind == SigningKind.PERSONAL:
         draft = Draft.objects.select_for_update().get(pk=request.subject_id)
-        latest = draft.versions.order_by("-number").values_list("pk", flat=True).first()
-        if draft.state != DraftState.READY_TO_SIGN or latest != _version_of(request):
+        latest = draft.versions.order_by("-number").values_list("pk", "number", "file_name").first()
+        if draft.state != DraftState.READY_TO_SIGN or latest is None or latest[0] != _version_of(request):
             # A new version was uploaded (or the draft moved on) while this one was being signed: the
             # signature is of a text nobody approves any more, so it is not kept.
             raise hooks.SigningRefused(_("The draft changed after the signature was requested; sign the new version."))
-        source = DraftVersion.objects.only("file_name").get(pk=_version_of(request))
-        drafting_services.store_system_version(draft, actor, result.blob, name=f"ky-so-{source.file_name}",
-                                               note=_("Signed digitally"))
-        drafting_services.on_signed(draft, actor, method="digital", authority_prefix=request.authority_prefix,
-                                    on_behalf_of=request.on_behalf_of)
+        _pk, number, file_name = latest
+        drafting_services.store_system_version(draft, actor, result.blob, name=f"ky-so-{file_name}",
+                                               note=_("Signed digitally"), number=number + 1)
+        drafting_services.mark_signed_locked(draft, actor, method="digital", authority_prefix=request.authority_prefix,
+                                             on_behalf_of=request.on_behalf_of)
         return
     document = request.document
     documents_services.attach_stored_blob(

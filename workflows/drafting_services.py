@@ -204,11 +204,14 @@ def _store_version(actor, draft: Draft, upload, note: str) -> DraftVersion:
     )
 
 
-def store_system_version(draft: Draft, actor, blob: FileBlob, *, name: str, note: str) -> DraftVersion:
+def store_system_version(draft: Draft, actor, blob: FileBlob, *, name: str, note: str,
+                         number: int | None = None) -> DraftVersion:
     """A version produced by the system for `actor` (the digitally signed PDF the signing task stored):
-    recorded and audited like an upload. Must run inside the caller's transaction."""
-    last = draft.versions.order_by("-number").values_list("number", flat=True).first() or 0
-    version = DraftVersion.objects.create(draft=draft, number=last + 1, blob=blob, file_name=name[:255],
+    recorded and audited like an upload. Must run inside the caller's transaction, `draft` locked; `number`
+    when the caller already read the latest one."""
+    if number is None:
+        number = (draft.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    version = DraftVersion.objects.create(draft=draft, number=number, blob=blob, file_name=name[:255],
                                           uploaded_by=actor, note=note[:500])
     _event(actor, DRAFT_VERSION_UPLOADED, draft, {"number": version.number, "sha256": blob.sha256, "note": note})
     return version
@@ -485,25 +488,30 @@ def forward(actor, draft: Draft, to_user, *, comment: str = "", expected_version
 
 def on_signed(draft: Draft, actor, *, method: str = "digital", authority_prefix: str = "",
               on_behalf_of=None) -> Draft:
-    """The hook the signatures app calls once the signer's signature is applied (the paper path calls it
-    too): the draft becomes signed and waits for the clerk. Runs in the caller's transaction when there is one."""
+    """The signer's signature is applied (digitally: draft_signing; on paper: mark_signed_on_paper): the
+    draft becomes signed and waits for the clerk. Runs in the caller's transaction when there is one."""
     with transaction.atomic():
-        draft = _lock(draft)
-        _check_state(draft, DraftState.READY_TO_SIGN)
-        draft.state = DraftState.SIGNED
-        draft.signed_by = actor
-        draft.signed_on_behalf_of = on_behalf_of
-        draft.signing_authority_prefix = authority_prefix
-        draft.signed_at = timezone.now()
-        draft.current_holder = None
-        _bump(draft, "state", "signed_by", "signed_on_behalf_of", "signing_authority_prefix", "signed_at",
-              "current_holder")
-        _event(actor, DRAFT_SIGNED, draft, {
-            "method": method, "authority_prefix": authority_prefix,
-            "on_behalf_of": on_behalf_of.pk if on_behalf_of is not None else None,
-        })
-        clerks = get_user_model().objects.filter(agency_id=draft.agency_id, is_active=True, groups__name=roles.CLERK)
-        _notify_on_commit(list(clerks.values_list("pk", flat=True)[:50]), draft, "signed")
+        return mark_signed_locked(_lock(draft), actor, method=method, authority_prefix=authority_prefix,
+                                  on_behalf_of=on_behalf_of)
+
+
+def mark_signed_locked(draft: Draft, actor, *, method: str, authority_prefix: str, on_behalf_of) -> Draft:
+    """`on_signed` for a caller that holds the draft's row lock already (inside its transaction)."""
+    _check_state(draft, DraftState.READY_TO_SIGN)
+    draft.state = DraftState.SIGNED
+    draft.signed_by = actor
+    draft.signed_on_behalf_of = on_behalf_of
+    draft.signing_authority_prefix = authority_prefix
+    draft.signed_at = timezone.now()
+    draft.current_holder = None
+    _bump(draft, "state", "signed_by", "signed_on_behalf_of", "signing_authority_prefix", "signed_at",
+          "current_holder")
+    _event(actor, DRAFT_SIGNED, draft, {
+        "method": method, "authority_prefix": authority_prefix,
+        "on_behalf_of": on_behalf_of.pk if on_behalf_of is not None else None,
+    })
+    clerks = get_user_model().objects.filter(agency_id=draft.agency_id, is_active=True, groups__name=roles.CLERK)
+    _notify_on_commit(list(clerks.values_list("pk", flat=True)[:50]), draft, "signed")
     return draft
 
 
