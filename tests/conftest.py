@@ -72,10 +72,26 @@ def _fresh_cache():
     yield
 
 
+TOPOLOGY_TEST = "test_production_topology.py"
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     """Browser tests run last: Playwright's sync API leaves an event loop running in the test thread, and
-    code that runs its own asyncio loop (pyHanko's signing and validation) cannot start one after that."""
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    code that runs its own asyncio loop (pyHanko's signing and validation) cannot start one after that. The
+    multi-process topology test runs just before them, so its database is prepared while the rest runs."""
+    items.sort(key=lambda item: (item.get_closest_marker("browser") is not None, TOPOLOGY_TEST in item.nodeid))
+
+
+def pytest_collection_finish(session) -> None:
+    """Start preparing the topology test's database in the background (see its `Preparation`)."""
+    if session.config.option.collectonly or not any(TOPOLOGY_TEST in item.nodeid for item in session.items):
+        return
+    if not (os.environ.get("DATABASE_URL", "").startswith("postgres")
+            and os.environ.get("CELERY_BROKER_URL", "").startswith("redis://")):
+        return  # the test skips (or fails in CI) through its fixtures, with the reason
+    from tests import test_production_topology
+
+    test_production_topology.start_preparation()
 
 
 _KEY_POOL_SIZE = 128

@@ -41,9 +41,9 @@ COMMAND_TIMEOUT = 900
 START_TIMEOUT = 180
 SIGNING_TIMEOUT = 240
 # Short enough for the crash test to finish in well under two minutes.
-VISIBILITY_TIMEOUT = 10
-LEASE_SECONDS = 15
-SWEEP_SECONDS = 5
+VISIBILITY_TIMEOUT = 8
+LEASE_SECONDS = 10
+SWEEP_SECONDS = 3
 
 
 # --- processes ------------------------------------------------------------------------------------------------
@@ -271,21 +271,18 @@ def pending_sign_messages(client, request_id: int) -> int:
 # --- the test -----------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def topology(require_postgres, redis_url, tmp_path):
-    import redis
-
+def topology_environment(base_database_url: str, base_broker_url: str, folder: Path) -> dict[str, str]:
+    """The real settings (not the eager test settings) on a database and a Redis database of this test."""
     from signatures.keys import generate_kek
 
-    database_url = own_database(os.environ["DATABASE_URL"])
-    broker_url = own_redis(redis_url)
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("AWS_", "STORAGE_", "SIGNING_", "CELERY_", "PYTEST_"))}
+    broker_url = own_redis(base_broker_url)
     env.update({
-        "DJANGO_SETTINGS_MODULE": "eoffice.settings",  # the real settings, not the eager test settings
+        "DJANGO_SETTINGS_MODULE": "eoffice.settings",
         "PYTHONUNBUFFERED": "1",
         "PATH": f"{Path(PYTHON).parent}:{env.get('PATH', '/usr/bin:/bin')}",
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": own_database(base_database_url),
         "CELERY_BROKER_URL": broker_url,
         "CACHE_URL": broker_url,  # throttle counters shared by the web workers
         "CELERY_TASK_ALWAYS_EAGER": "false",
@@ -294,12 +291,12 @@ def topology(require_postgres, redis_url, tmp_path):
         "SWEEP_INTERVAL_SECONDS": str(SWEEP_SECONDS),
         "SECRET_KEY": secrets.token_urlsafe(50),
         "SIGNING_KEY_ENCRYPTION_KEY": generate_kek(),
-        "SIGNING_DEMO_PKI_DIR": str(tmp_path / "demo-pki"),
+        "SIGNING_DEMO_PKI_DIR": str(folder / "demo-pki"),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DEBUG": "false",
-        "EOFFICE_VAR_DIR": str(tmp_path / "var"),
-        "MEDIA_ROOT": str(tmp_path / "media"),  # one host: a local folder all processes share
-        "STATIC_ROOT": str(tmp_path / "static"),
+        "EOFFICE_VAR_DIR": str(folder / "var"),
+        "MEDIA_ROOT": str(folder / "media"),  # one host: a local folder all processes share
+        "STATIC_ROOT": str(folder / "static"),
         "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",  # API only: no collectstatic
         "STORAGE_BACKEND": "django.core.files.storage.FileSystemStorage",
         "API_TOKEN_RATE": "100/minute",
@@ -312,15 +309,76 @@ def topology(require_postgres, redis_url, tmp_path):
         "EXCHANGE_CONCURRENCY": "1",
         "DEFAULT_CONCURRENCY": "1",
     })
-    (tmp_path / "var").mkdir()
-    log_dir = tmp_path / "logs"
-    log_dir.mkdir()
+    (folder / "var").mkdir(parents=True, exist_ok=True)
+    return env
+
+
+# A smaller history than the demo's 360 documents: the drafts ready to sign are seeded all the same.
+PREPARATION_COMMANDS = (["migrate", "--noinput", "-v", "0"], ["seed_demo", "--documents", "60"], ["create_demo_pki"])
+
+
+class Preparation:
+    """Migrating, seeding and the demo PKI of the test's own database take most of its time but need none of
+    the processes: the suite starts them in the background when this test is collected (tests/conftest.py),
+    on the core the other tests leave free, and the test waits for them."""
+
+    def __init__(self) -> None:
+        import tempfile
+        import threading
+
+        self.folder = Path(tempfile.mkdtemp(prefix="eoffice-topology-"))
+        self.env: dict[str, str] = {}
+        self.log: list[str] = []
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="topology-preparation", daemon=True)
+
+    def _run(self) -> None:
+        started = time.monotonic()
+        try:
+            self.env = topology_environment(os.environ["DATABASE_URL"], os.environ["CELERY_BROKER_URL"], self.folder)
+            for command in PREPARATION_COMMANDS:
+                result = subprocess.run([PYTHON, "manage.py", *command], cwd=ROOT, env=self.env,
+                                        capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
+                if result.returncode != 0:
+                    raise AssertionError(f"manage.py {' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+                self.log.append(f"[{time.monotonic() - started:6.1f} s] manage.py {command[0]} done")
+        except BaseException as error:  # noqa: BLE001 - reported by the test that waits for it
+            self.error = error
+
+    def wait(self) -> dict[str, str]:
+        self.thread.join(COMMAND_TIMEOUT * len(PREPARATION_COMMANDS))
+        assert not self.thread.is_alive(), "the preparation of the topology database did not finish"
+        if self.error is not None:
+            raise self.error
+        return self.env
+
+
+_PREPARATION: Preparation | None = None
+
+
+def start_preparation() -> None:
+    """Called once by tests/conftest.py when this test is collected and PostgreSQL and Redis are configured."""
+    global _PREPARATION
+    if _PREPARATION is None:
+        _PREPARATION = Preparation()
+        _PREPARATION.thread.start()
+
+
+@pytest.fixture
+def topology(require_postgres, redis_url):
+    import redis
+
+    start_preparation()  # already running when the suite started it; started now when this test runs alone
+    env = _PREPARATION.wait()
+    print("\n".join(_PREPARATION.log))
+    log_dir = _PREPARATION.folder / "logs"
+    log_dir.mkdir(exist_ok=True)
     topology = Topology(env, log_dir)
     try:
         yield topology
     finally:
         topology.stop_all()
-        redis.Redis.from_url(broker_url).flushdb()
+        redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
 
 
 def test_production_topology_signs_issues_and_survives_a_killed_worker(topology, redis_url):
@@ -340,11 +398,6 @@ def run_topology(topology: Topology) -> None:
 
     def phase(text: str) -> None:
         print(f"[{time.monotonic() - started:6.1f} s] {text}", flush=True)
-
-    # A smaller history than the demo's 360 documents: the drafts ready to sign are seeded all the same.
-    for command in (["migrate", "--noinput", "-v", "0"], ["seed_demo", "--documents", "60"], ["create_demo_pki"]):
-        topology.manage(*command)
-        phase(f"manage.py {command[0]} done")
 
     topology.start_procfile("web")
     topology.start_procfile("signing")
