@@ -51,6 +51,26 @@ MAX_ATTEMPTS = 3
 _HOLDERS: dict[tuple[int, str], KeyHolder] = {}
 
 
+_IMAGES: dict[tuple[int, str], bytes] = {}
+# What a signature needs of its credential besides the key material (loaded on a key-holder cache miss only).
+_CREDENTIAL_HEAVY = ("credential__certificate_der", "credential__chain_pem", "credential__encrypted_key",
+                     "credential__encrypted_pin", "credential__image_png")
+
+
+def stamp_image(credential: SigningCredential, kind: str) -> bytes:
+    """The credential's signature or seal image (a generated one when it has none), read once per process:
+    a credential's image never changes after import."""
+    cache_key = (credential.pk, credential.fingerprint)
+    image = _IMAGES.get(cache_key)
+    if image is None:
+        image = bytes(credential.image_png or b"")
+        if not image:
+            image = default_signature_image() if kind == SigningKind.PERSONAL else default_seal_image(
+                credential.agency.name)
+        _IMAGES[cache_key] = image
+    return image
+
+
 def key_holder(credential: SigningCredential) -> KeyHolder:
     """The credential's key, loaded once per worker process (decrypting and parsing a key per signature is
     what makes a stock signer slow)."""
@@ -137,8 +157,8 @@ def _take(request_id: int) -> SigningRequest | None:
     signature needs (credential, its agency, the file) comes in the same query."""
     with transaction.atomic():
         request = (SigningRequest.objects.select_for_update(of=("self",))
-                   .select_related("credential__agency", "source_blob", "requested_by")
-                   .filter(pk=request_id).first())
+                   .select_related("credential__agency", "source_blob", "requested_by", "document")
+                   .defer(*_CREDENTIAL_HEAVY).filter(pk=request_id).first())
         if request is None or request.state in (SigningState.DONE, SigningState.FAILED):
             return None
         now = timezone.now()
@@ -231,7 +251,7 @@ def _sign_main(request: SigningRequest) -> bytes:
     if request.kind == SigningKind.PERSONAL:
         boxes = placement(request.source_blob, request.signer_name, pdf)
         return engine.sign_personal(
-            pdf, holder, image_png=bytes(credential.image_png or b"") or default_signature_image(),
+            pdf, holder, image_png=stamp_image(credential, SigningKind.PERSONAL),
             box=_box(boxes["signature"]), number_box=_box(boxes["number"]), date_box=_box(boxes["date"]),
             signer_name=request.signer_name, reason=_("Approval and signing of the document"),
             location=agency.place_name or agency.name, timestamper=timestamper(),
@@ -251,7 +271,7 @@ def _sign_main(request: SigningRequest) -> bytes:
         seal_box = _box(placement(request.source_blob, request.signer_name, pdf)["seal"])
     return engine.fill_and_seal(
         pdf, holder, number_notation=request.number_text.split("/")[0], date_text=request.date_text,
-        seal_png=bytes(credential.image_png or b"") or default_seal_image(agency.name),
+        seal_png=stamp_image(credential, SigningKind.SEAL),
         box=seal_box, agency_name=agency.name,
         reason=_("Issued by %(agency)s") % {"agency": agency.name},
         location=agency.place_name or agency.name, timestamper=timestamper(),
@@ -300,8 +320,8 @@ def _stored_name(request: SigningRequest) -> str:
 
 
 def _store_blobs(request: SigningRequest, signed: bytes, extras) -> hooks.SigningResult:
-    """Write the signed files under their hashes (content-addressed, so a repeated write is harmless and
-    a rolled-back transaction leaves at most an unused file); outside the storing transaction."""
+    """Write the signed files under their hashes (content-addressed: a repeated write is harmless, and a
+    rolled-back transaction leaves at most an unused file that no row points to)."""
     blob = store_blob(checked_bytes(signed, _stored_name(request), PDF))
     attachments = []
     for name, content, stored in extras:
@@ -312,15 +332,17 @@ def _store_blobs(request: SigningRequest, signed: bytes, extras) -> hooks.Signin
     return hooks.SigningResult(blob=blob, attachments=attachments)
 
 
-def _store(request_id: int, result: hooks.SigningResult) -> str:
-    """Keep the result and let the caller take its next step, in one transaction. A caller that refuses
-    the result rolls the whole transaction back; the request is then failed with its reason."""
+def _store(request: SigningRequest, signed: bytes, extras) -> str:
+    """Keep the result and let the caller take its next step, in one transaction (the request as `_take`
+    loaded it; only its state is read again, under the row lock). A caller that refuses the result rolls
+    the whole transaction back; the request is then failed with its reason."""
     try:
         with transaction.atomic(), batched_events():
-            request = (SigningRequest.objects.select_for_update(of=("self",))
-                       .select_related("requested_by", "credential", "document").get(pk=request_id))
-            if request.state != SigningState.SIGNING or request.result_blob_id:
+            current = (SigningRequest.objects.select_for_update().filter(pk=request.pk)
+                       .values_list("state", "result_blob_id").first())
+            if current is None or current[0] != SigningState.SIGNING or current[1]:
                 return "skipped"  # another delivery finished first: keep its result, never a second signature
+            result = _store_blobs(request, signed, extras)
             request.state, request.result_blob, request.finished_at, request.error = (
                 SigningState.DONE, result.blob, timezone.now(), "")
             request.result_attachments = [{"sha256": item.blob.sha256, "name": item.name, "signed": item.signed}
@@ -334,7 +356,7 @@ def _store(request_id: int, result: hooks.SigningResult) -> str:
                              "authority_prefix": request.authority_prefix,
                          })
     except hooks.SigningRefused as refused:
-        _fail(request_id, str(refused))
+        _fail(request.pk, str(refused))
         return "failed"
     return "done"
 
@@ -358,7 +380,7 @@ def run_signing_request(request_id: int) -> str:
                             "can see the details in the server log."))
         return "failed"
     try:
-        return _store(request_id, _store_blobs(request, signed, extras))
+        return _store(request, signed, extras)
     except Exception:
         # The signature was made but could not be stored (the workflow refused, storage failed): nothing of
         # it was kept (one transaction), and the request says so instead of being signed again for ever.
