@@ -1,5 +1,6 @@
 """System checks: a deployment must not run on the development secret key, and every Celery task
-must be routed to a named queue (an unrouted task is a start-up error)."""
+must be routed to a named queue (an unrouted task is a start-up error). The signatures app checks its own
+key-encryption key (signatures/checks.py)."""
 
 from __future__ import annotations
 
@@ -14,17 +15,6 @@ def check_secret_key(app_configs, **kwargs):
     if settings.SECRET_KEY == _INSECURE_DEV_KEY:
         return [Error("SECRET_KEY is the development default.", hint="Set SECRET_KEY in the environment.",
                       id="eoffice.E001")]
-    return []
-
-
-@register(Tags.security, deploy=True)
-def check_key_encryption_key(app_configs, **kwargs):
-    from .settings import _INSECURE_DEV_KEK
-
-    if settings.SIGNING_KEY_ENCRYPTION_KEY == _INSECURE_DEV_KEK:
-        return [Error("SIGNING_KEY_ENCRYPTION_KEY is the development default.",
-                      hint="Set SIGNING_KEY_ENCRYPTION_KEY (base64 of 32 random bytes) in the environment.",
-                      id="eoffice.E003")]
     return []
 
 

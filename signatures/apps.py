@@ -11,7 +11,7 @@ class SignaturesConfig(AppConfig):
 
         from documents.models import DocumentFile
 
-        from . import signals
+        from . import checks, signals  # noqa: F401 - checks registers the key-encryption key's deploy check
 
         # Every PDF attached to a document is verified; apps above (drafts) connect their own files.
         post_save.connect(signals.verify_attached_pdf, sender=DocumentFile, dispatch_uid="signatures.verify_document_file")

@@ -56,6 +56,13 @@ def test_development_key_encryption_key_is_refused_for_deployment():
     assert "eoffice.E003" in result.stdout + result.stderr
 
 
+def test_an_empty_or_malformed_key_encryption_key_is_refused_for_deployment():
+    for value in ("", "not base64!", "c2hvcnQ="):
+        result = run_check({**PRODUCTION_ENV, "SIGNING_KEY_ENCRYPTION_KEY": value})
+        assert result.returncode != 0, value
+        assert "eoffice.E003" in result.stdout + result.stderr or "eoffice.E004" in result.stdout + result.stderr
+
+
 def test_embedded_defaults_run_tasks_in_process():
     from django.conf import settings
 
