@@ -29,7 +29,8 @@ class AuditChainHead(models.Model):
 
 class AuditEvent(models.Model):
     chain = models.CharField(_("chain"), max_length=64, db_index=True)
-    seq = models.BigIntegerField(_("sequence"))
+    # Blank until the event is chained, right after its transaction commits (audit.services.chain_pending).
+    seq = models.BigIntegerField(_("sequence"), null=True, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         verbose_name=_("actor"),
@@ -42,15 +43,18 @@ class AuditEvent(models.Model):
     agency_id = models.BigIntegerField(_("agency"), null=True, blank=True, db_index=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"))
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        ordering = ["chain", "seq"]
+        ordering = ["chain", "seq", "id"]
         constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_unique_chain_seq")]
-        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
+            models.Index(fields=["chain", "id"], condition=models.Q(seq__isnull=True), name="audit_unchained_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.verb} {self.target_repr}"

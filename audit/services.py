@@ -1,19 +1,30 @@
-"""Appending to and verifying the audit chain."""
+"""Appending to and verifying the audit chain.
+
+An event is written in the transaction of the change it records, without its place in the chain; right after
+that transaction commits, `chain_pending` gives the agency's new events their sequence numbers and hashes
+under the chain head's lock, in a short transaction of its own. No service transaction ever waits for the
+chain head (which deadlocked concurrent writers of one agency), and events of one transaction are written in
+one statement when batched."""
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
 from .models import GENESIS_HASH, AuditChainHead, AuditEvent
+
+logger = logging.getLogger(__name__)
 
 
 def chain_key(agency_id: int | None) -> str:
@@ -41,13 +52,15 @@ class TargetRef:
 
 _BATCH: ContextVar[list[AuditEvent] | None] = ContextVar("audit_batch", default=None)
 
+# An event not chained this long after it was written was left by a process that died between its commit and
+# the chaining step; `verify_audit` reports it (the periodic `audit.tasks.chain_pending` chains it before).
+UNCHAINED_GRACE = timedelta(minutes=10)
+
 
 @contextmanager
 def batched_events() -> Iterator[None]:
-    """Events recorded inside are linked into their chains together when the block ends (still inside the
-    caller's transaction): one lock of each chain head, one insert, one update, however many events the
-    services called inside record. The head lock is then the transaction's last lock, taken after every row
-    it changed, so two transactions of one agency cannot deadlock on it. Nested blocks join the outer one."""
+    """Events recorded inside are written together when the block ends (one insert however many events the
+    services called inside record). Nested blocks join the outer one."""
     if _BATCH.get() is not None:
         yield
         return
@@ -57,7 +70,7 @@ def batched_events() -> Iterator[None]:
         pending = _BATCH.get() or []
     finally:
         _BATCH.reset(token)
-    _link(pending)
+    _write(pending)
 
 
 def _new_event(actor, verb: str, ref: TargetRef, agency_id: int | None, data: dict[str, Any] | None) -> AuditEvent:
@@ -76,28 +89,46 @@ def _new_event(actor, verb: str, ref: TargetRef, agency_id: int | None, data: di
     )
 
 
-def _locked_head(key: str) -> AuditChainHead:
-    head = AuditChainHead.objects.select_for_update().filter(chain=key).first()
-    if head is None:  # the chain's first event
-        AuditChainHead.objects.get_or_create(chain=key)
-        head = AuditChainHead.objects.select_for_update().get(chain=key)
-    return head
+def _write(events: list[AuditEvent]) -> None:
+    """Insert the events unchained and have their chains extended once the transaction commits."""
+    if not events:
+        return
+    AuditEvent.objects.bulk_create(events)
+    for key in sorted({event.chain for event in events}):
+        transaction.on_commit(partial(_chain_after_commit, key))
 
 
-def _link(events: list[AuditEvent]) -> None:
-    """Give the events their places in their chains (chains in a fixed order, so concurrent batches that
-    touch two chains lock them in the same order)."""
-    by_chain: dict[str, list[AuditEvent]] = {}
-    for event in events:
-        by_chain.setdefault(event.chain, []).append(event)
-    for key in sorted(by_chain):
-        head = _locked_head(key)
-        for event in by_chain[key]:
+def _chain_after_commit(key: str) -> None:
+    try:
+        chain_pending(key)
+    except DatabaseError:  # the periodic task and the next commit of the chain link what this one could not
+        logger.warning("Audit events of %s could not be chained now; they will be later.", key, exc_info=True)
+
+
+def chain_pending(key: str, limit: int = 5000) -> int:
+    """Give the committed, unchained events of one chain their places, in the order they were written: the
+    chain head is locked only here, in a transaction of its own, never in the middle of a service's
+    transaction (which made concurrent writers of one agency deadlock on it). Returns how many."""
+    with transaction.atomic():
+        head = AuditChainHead.objects.select_for_update().filter(chain=key).first()
+        if head is None:
+            AuditChainHead.objects.get_or_create(chain=key)
+            head = AuditChainHead.objects.select_for_update().get(chain=key)
+        events = list(AuditEvent.objects.filter(chain=key, seq__isnull=True).order_by("id")[:limit])
+        for event in events:
             event.seq, event.prev_hash = head.last_seq + 1, head.last_hash
             event.hash = event.compute_hash()
             head.last_seq, head.last_hash = event.seq, event.hash
-        AuditEvent.objects.bulk_create(by_chain[key])
-        head.save(update_fields=["last_seq", "last_hash"])
+        if events:
+            AuditEvent.objects.bulk_update(events, ["seq", "prev_hash", "hash"], batch_size=1000)
+            head.save(update_fields=["last_seq", "last_hash"])
+    return len(events)
+
+
+def chain_all_pending() -> int:
+    """Every chain's committed, unchained events (the periodic maintenance task; `verify_audit --chain`)."""
+    keys = AuditEvent.objects.filter(seq__isnull=True).values_list("chain", flat=True).distinct()
+    return sum(chain_pending(key) for key in sorted(set(keys)))
 
 
 def record_event(
@@ -108,8 +139,9 @@ def record_event(
     agency_id: int | None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append an event to the agency's chain; must run inside the caller's transaction. Inside
-    `batched_events()` the event is linked when the batch ends (its `seq` and `pk` are set then)."""
+    """Write an event in the caller's transaction (it commits or rolls back with the change it records); it
+    is chained into its agency's hash chain right after the commit (`chain_pending`). Inside
+    `batched_events()` the row is written when the batch ends."""
     ref = target if isinstance(target, TargetRef) else TargetRef.of(target)
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_event must be called inside the transaction that makes the change")
@@ -118,7 +150,7 @@ def record_event(
     if batch is not None:
         batch.append(event)
     else:
-        _link([event])
+        _write([event])
     return event
 
 
@@ -130,12 +162,13 @@ class BrokenLink:
     reason: str
 
 
-def verify_chain(chain: str) -> BrokenLink | None:
-    """Walk one chain in order; return the first link that does not hold, or None."""
+def verify_chain(chain: str, now=None) -> BrokenLink | None:
+    """Walk one chain in order; return the first link that does not hold, or None. Events written in the
+    last minutes and not chained yet are not a break; older unchained ones are."""
     expected_prev = GENESIS_HASH
     expected_seq = 1
     last = None
-    for event in AuditEvent.objects.filter(chain=chain).order_by("seq").iterator(chunk_size=2000):
+    for event in AuditEvent.objects.filter(chain=chain, seq__isnull=False).order_by("seq").iterator(chunk_size=2000):
         if event.seq != expected_seq:
             return BrokenLink(chain, expected_seq, None, f"event {expected_seq} is missing")
         if event.prev_hash != expected_prev:
@@ -147,11 +180,21 @@ def verify_chain(chain: str) -> BrokenLink | None:
         last = event
     head = AuditChainHead.objects.filter(chain=chain).first()
     if head is None:
-        # Every append writes the head; events without one mean the head row was deleted.
-        return BrokenLink(chain, last.seq if last else 0, None, "the chain head is missing") if last else None
-    if head.last_seq != (last.seq if last else 0) or head.last_hash != (last.hash if last else GENESIS_HASH):
+        # Every chaining writes the head; events without one mean the head row was deleted.
+        if last:
+            return BrokenLink(chain, last.seq, None, "the chain head is missing")
+    elif head.last_seq != (last.seq if last else 0) or head.last_hash != (last.hash if last else GENESIS_HASH):
         return BrokenLink(chain, head.last_seq, None, "events at the end of the chain are missing")
+    stale = (AuditEvent.objects.filter(chain=chain, seq__isnull=True,
+                                       created_at__lt=(now or timezone.now()) - UNCHAINED_GRACE)
+             .order_by("id").first())
+    if stale is not None:
+        return BrokenLink(chain, (last.seq if last else 0) + 1, stale.pk, "an event was never chained")
     return None
+
+
+def unchained_count() -> int:
+    return AuditEvent.objects.filter(seq__isnull=True).count()
 
 
 def verify_all() -> list[BrokenLink]:

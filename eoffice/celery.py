@@ -21,6 +21,7 @@ TASK_ROUTES = {
     "signatures.tasks.place": {"queue": "default"},
     "signatures.tasks.verify_file": {"queue": "default"},
     "signatures.tasks.sweep": {"queue": "maintenance"},
+    "audit.tasks.chain_pending": {"queue": "maintenance"},
 }
 
 app = Celery("eoffice")
@@ -51,6 +52,10 @@ app.conf.update(
         "mark-overdue-assignments": {
             "task": "workflows.tasks.mark_overdue",
             "schedule": 3600.0,  # idempotent: one reminder per assignment per day, however often it runs
+        },
+        "chain-audit-events": {
+            "task": "audit.tasks.chain_pending",
+            "schedule": 60.0,  # only events whose process died between its commit and their chaining
         },
         "sweep-signing-and-verification": {
             "task": "signatures.tasks.sweep",

@@ -13,19 +13,30 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 
 from audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
-from audit.services import chain_key, record_event, verify_all, verify_chain
+from audit.services import (
+    UNCHAINED_GRACE,
+    chain_all_pending,
+    chain_key,
+    chain_pending,
+    record_event,
+    verify_all,
+    verify_chain,
+)
 from tests.factories import AgencyFactory, clerk
 
 pytestmark = pytest.mark.django_db
 
 
 def record(agency, user, count: int, verb: str = "test.event") -> list[AuditEvent]:
+    """Events each in its own transaction, chained as a commit would chain them (the test's own transaction
+    never commits, so its on-commit step is called here)."""
     recorded = []
     for index in range(count):
         with transaction.atomic():
             recorded.append(record_event(actor=user, verb=verb, target=agency, agency_id=agency.pk,
                                          data={"index": index, "note": f"Sự kiện số {index + 1}"}))
-    return recorded
+        chain_all_pending()
+    return [AuditEvent.objects.get(pk=event.pk) for event in recorded]
 
 
 def run_verify() -> tuple[str, str]:
@@ -149,6 +160,7 @@ def test_agencies_have_separate_chains():
         record(second, second_clerk, 1)
     with transaction.atomic():
         record_event(actor=None, verb="test.system", target=first, agency_id=None)
+    chain_all_pending()
     for agency in (first, second):
         seqs = list(AuditEvent.objects.filter(chain=chain_key(agency.pk)).order_by("seq").values_list("seq", flat=True))
         assert seqs == [1, 2, 3]
@@ -175,3 +187,37 @@ def test_record_event_outside_a_transaction_raises():
         record_event(actor=None, verb="test.loose", target=agency, agency_id=agency.pk)
     assert AuditEvent.objects.count() == 0
     assert not AuditChainHead.objects.exists()
+
+
+def test_an_event_is_chained_after_its_transaction_and_a_lost_chaining_is_reported_then_repaired(chain):
+    agency, user, recorded = chain
+    with transaction.atomic():
+        waiting = record_event(actor=user, verb="test.waiting", target=agency, agency_id=agency.pk)
+    assert AuditEvent.objects.get(pk=waiting.pk).seq is None  # written, not chained yet (no commit here)
+    assert verify_all() == []  # a few minutes' wait is normal
+    out, _err = run_verify()
+    assert "5 events checked (1 written in the last minutes wait to be chained)" in out
+    # The process died before chaining it: once the grace has passed, verification names it...
+    AuditEvent.objects.filter(pk=waiting.pk).update(created_at=waiting.created_at - UNCHAINED_GRACE * 2)
+    broken = verify_chain(chain_key(agency.pk))
+    assert (broken.seq, broken.event_id, broken.reason) == (6, waiting.pk, "an event was never chained")
+    # ... and the periodic task (or `verify_audit --chain-pending`) chains it in place.
+    out = io.StringIO()
+    call_command("verify_audit", "--chain-pending", stdout=out)
+    assert "Chained 1 waiting event(s)." in out.getvalue() and "6 events checked." in out.getvalue()
+    assert AuditEvent.objects.get(pk=waiting.pk).seq == 6
+    assert chain_pending(chain_key(agency.pk)) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_event_is_chained_at_once():
+    agency = AgencyFactory()
+    with transaction.atomic():
+        event = record_event(actor=None, verb="test.committed", target=agency, agency_id=agency.pk)
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert stored.seq == 1 and stored.hash == stored.compute_hash()
+    with transaction.atomic():
+        record_event(actor=None, verb="test.rolled-back", target=agency, agency_id=agency.pk)
+        transaction.set_rollback(True)
+    assert not AuditEvent.objects.filter(verb="test.rolled-back").exists()
+    assert verify_all() == []

@@ -42,7 +42,7 @@ def _register(files: list[tuple[str, bytes]], *, process: bool, capture=None):
 def _processed_events(document) -> list[dict]:
     return list(
         AuditEvent.objects.filter(target_id=str(document.pk), verb=events.DOCUMENT_FILE_PROCESSED)
-        .order_by("seq").values_list("data", flat=True)
+        .order_by("id").values_list("data", flat=True)
     )
 
 
@@ -112,7 +112,7 @@ def test_multi_page_pdf_gives_page_count_text_and_page_amount(django_capture_on_
     assert _processed_events(document) == [
         {"file_id": doc_file.pk, "status": "done", "page_count": 3, "error": ""}
     ]
-    verbs = list(AuditEvent.objects.filter(target_id=str(document.pk)).order_by("seq").values_list("verb", flat=True))
+    verbs = list(AuditEvent.objects.filter(target_id=str(document.pk)).order_by("id").values_list("verb", flat=True))
     assert verbs == [events.DOCUMENT_REGISTERED_OUTGOING, events.DOCUMENT_FILE_ATTACHED, events.DOCUMENT_FILE_PROCESSED]
     assert verify_all() == []
 

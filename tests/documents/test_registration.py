@@ -94,7 +94,7 @@ def test_files_are_content_addressed_and_extracted_after_commit(django_capture_o
     assert all(f.extraction_status == "done" and f.page_count == 1 for f in files)
     document.refresh_from_db()
     assert document.page_amount == 1
-    verbs = list(AuditEvent.objects.filter(target_id=str(document.pk)).order_by("seq").values_list("verb", flat=True))
+    verbs = list(AuditEvent.objects.filter(target_id=str(document.pk)).order_by("id").values_list("verb", flat=True))
     assert verbs == [events.DOCUMENT_REGISTERED_OUTGOING, events.DOCUMENT_FILE_ATTACHED, events.DOCUMENT_FILE_ATTACHED,
                      events.DOCUMENT_FILE_PROCESSED, events.DOCUMENT_FILE_PROCESSED]
 

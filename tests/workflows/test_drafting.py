@@ -32,7 +32,7 @@ def pdf_upload(name: str = "du-thao.pdf", text: str = "Dự thảo") -> SimpleUp
 def draft_verbs(draft: Draft) -> list[str]:
     return list(
         AuditEvent.objects.filter(target_type="workflows.draft", target_id=str(draft.pk))
-        .order_by("seq").values_list("verb", flat=True)
+        .order_by("id").values_list("verb", flat=True)
     )
 
 

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.models import AuditEvent
-from audit.services import BrokenLink, verify_all
+from audit.services import BrokenLink, chain_all_pending, unchained_count, verify_all
 
 
 def describe(link: BrokenLink) -> str:
@@ -14,10 +14,19 @@ def describe(link: BrokenLink) -> str:
 class Command(BaseCommand):
     help = "Verify the hash chain of the audit trail and report the first broken link."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--chain-pending", action="store_true",
+                            help="first chain the events written but not chained yet (what the periodic task does)")
+
     def handle(self, *args, **options):
+        if options["chain_pending"]:
+            self.stdout.write(f"Chained {chain_all_pending()} waiting event(s).")
         broken = verify_all()
         if not broken:
-            self.stdout.write(self.style.SUCCESS(f"Audit trail intact: {AuditEvent.objects.count()} events checked."))
+            waiting = unchained_count()
+            suffix = f" ({waiting} written in the last minutes wait to be chained)" if waiting else ""
+            self.stdout.write(self.style.SUCCESS(
+                f"Audit trail intact: {AuditEvent.objects.count() - waiting} events checked{suffix}."))
             return
         for link in broken:
             self.stderr.write(describe(link))
