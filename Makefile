@@ -26,26 +26,23 @@ run: setup
 	$(BIN)/python manage.py create_demo_pki
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://$(HOST):$(PORT)/  (demo accounts: see README.md)"
-	$(BIN)/python manage.py runserver --insecure $(HOST):$(PORT)
+	OTP_REQUIRED=$${OTP_REQUIRED:-false} $(BIN)/python manage.py runserver --insecure $(HOST):$(PORT)
 
 # Uses PostgreSQL and Redis when they answer on 127.0.0.1 (or DATABASE_URL / CELERY_BROKER_URL are set);
 # otherwise SQLite, and the tests that need those services are skipped with the reason printed.
+# The suite runs on TEST_WORKERS processes (pytest-xdist); the production topology test (it starts gunicorn,
+# Celery workers and beat, and mostly waits for them) runs beside it, and its output follows the suite's.
+TEST_WORKERS ?= 2
 test: setup
 	@eval "$$($(BIN)/python scripts/detect_services.py)"; \
 	echo "DATABASE_URL=$${DATABASE_URL:-sqlite (embedded)} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-none}"; \
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
-
-# The production topology on this host (Procfile: gunicorn, one Celery worker per queue group, beat) with honcho,
-# on PostgreSQL and Redis, environment from .env (docs/deployment.md). Refuses without .env or with development keys.
-prod: setup
-	@test -f .env || { echo "make prod: no .env file. Create it from the example and fill it in:"; \
-		echo "    cp .env.example .env    (every variable is explained there; see docs/deployment.md)"; exit 1; }
-	@$(BIN)/honcho run sh -c 'case "$$DATABASE_URL" in postgres*) ;; *) echo "make prod: set DATABASE_URL=postgres://... in .env"; exit 1;; esac; \
-		case "$$CELERY_BROKER_URL" in redis*) ;; *) echo "make prod: set CELERY_BROKER_URL=redis://... in .env"; exit 1;; esac'
-	$(BIN)/honcho run $(BIN)/python manage.py check --deploy --fail-level ERROR
-	$(BIN)/honcho run $(BIN)/python manage.py migrate --noinput
-	$(BIN)/honcho run $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+	mkdir -p var; \
+	$(BIN)/python -m pytest -m topology $(PYTEST_ARGS) > var/topology-test.log 2>&1 & topology=$$!; \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not topology" $(PYTEST_ARGS); suite=$$?; \
+	wait $$topology; topo=$$?; [ $$topo -eq 5 ] && topo=0; \
+	echo "----- the production topology test, run beside the suite (var/topology-test.log) -----"; \
+	cat var/topology-test.log; \
+	[ $$suite -eq 0 ] && [ $$topo -eq 0 ]
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,7 +1,10 @@
 """REST API of the organisation tree, people and delegations: thin views over accounts.services.
 
 Anyone logged in reads the agency tree and units (needed to pick recipients) and the people of their
-own agency (needed to share a document); administrators read everything and make the changes."""
+own agency (needed to share a document). Administrators read the people and delegations of the agencies
+they administer and change those agencies, their units, people and delegations
+(accounts.selectors.administered_agencies: their own agency; superusers every agency): another agency's
+row is not found (404) for a change, and the services refuse to point a row at an agency out of scope."""
 
 from __future__ import annotations
 
@@ -9,16 +12,14 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
 from eoffice.api import ActionPermissions, JSONOnlyMixin, Pagination
 
-from . import services
+from . import selectors, services
 from .models import Agency, Delegation, Unit, User
 from .serializers import AgencySerializer, DelegationSerializer, MeSerializer, UnitSerializer, UserSerializer
 
@@ -59,8 +60,18 @@ class _WriteThroughServices(JSONOnlyMixin, mixins.ListModelMixin, mixins.Retriev
     pagination_class = Pagination
     model: type | None = None
 
+    # Every action but reading acts on a row: it finds the row among the administered agencies' only
+    # (another agency's row is not found), whatever actions are added later.
+    reading_actions = frozenset({"list", "retrieve"})
+
     def save(self, actor, instance, data: dict):  # pragma: no cover - each view names its service
         raise NotImplementedError
+
+    def administered(self, queryset: QuerySet, field: str = "agency") -> QuerySet:
+        """`queryset` narrowed to the administered agencies' rows unless the action only reads."""
+        if self.action not in self.reading_actions:
+            return selectors.in_administered_agencies(queryset, self.request.user, field)
+        return queryset
 
     def perform_create(self, serializer) -> None:
         serializer.instance = self.save(self.request.user, self.model(), dict(serializer.validated_data))
@@ -102,7 +113,7 @@ class AgencyViewSet(_WriteThroughServices):
             agencies = agencies.filter(
                 Q(name__icontains=text) | Q(abbreviation__icontains=text) | Q(identifier__icontains=text)
             )
-        return agencies
+        return self.administered(agencies, "pk")
 
     def save(self, actor, instance: Agency, data: dict) -> Agency:
         return services.save_agency(actor, instance, data)
@@ -133,7 +144,7 @@ class UnitViewSet(_WriteThroughServices):
             units = units.filter(agency_id=agency)
         if (active := _bool_param(self.request, "active")) is not None:
             units = units.filter(is_active=active)
-        return units
+        return self.administered(units)
 
     def save(self, actor, instance: Unit, data: dict) -> Unit:
         return services.save_unit(actor, instance, data)
@@ -149,8 +160,9 @@ class UnitViewSet(_WriteThroughServices):
     )
 )
 class UserViewSet(_WriteThroughServices):
-    """People. Administrators (accounts.view_user) see everyone and manage accounts and roles; others
-    see the active people of their own agency, e.g. to share a document with a colleague."""
+    """People. Administrators (accounts.view_user) see the people of the agencies they administer and
+    manage their accounts and roles; others see the active people of their own agency, e.g. to share a
+    document with a colleague."""
 
     serializer_class = UserSerializer
     model = User
@@ -158,6 +170,7 @@ class UserViewSet(_WriteThroughServices):
         "create": ["accounts.add_user"],
         "update": ["accounts.change_user"],
         "partial_update": ["accounts.change_user"],
+        "reset_second_factor": ["accounts.change_user"],
     }
 
     def get_queryset(self) -> QuerySet[User]:
@@ -165,9 +178,13 @@ class UserViewSet(_WriteThroughServices):
         people = User.objects.prefetch_related("groups").order_by("full_name", "username", "id")
         if getattr(self, "swagger_fake_view", False):  # schema generation: no person behind the request
             return people.none()
-        if not user.has_perm("accounts.view_user"):
-            if not user.agency_id:
-                return people.filter(pk=user.pk)
+        if self.action not in self.reading_actions:
+            people = selectors.in_administered_agencies(people, user)
+        elif user.has_perm("accounts.view_user"):
+            people = selectors.in_administered_agencies(people, user) | people.filter(pk=user.pk)
+        elif not user.agency_id:
+            return people.filter(pk=user.pk)
+        else:
             people = people.filter(agency_id=user.agency_id, is_active=True)
         if (agency := _int_param(self.request, "agency")) is not None:
             people = people.filter(agency_id=agency)
@@ -182,6 +199,14 @@ class UserViewSet(_WriteThroughServices):
         password = data.pop("password", None)
         return services.save_user(actor, instance, role_names, changed=data, password=password)
 
+    @extend_schema(request=None, responses=UserSerializer)
+    @action(detail=True, methods=["post"], url_path="reset-second-factor")
+    def reset_second_factor(self, request: Request, pk=None) -> Response:
+        """Remove the person's authenticator app and backup codes (a lost phone): they enrol again at their
+        next log-in if their account requires a second factor. Audited; people of other agencies: 404."""
+        person = services.reset_second_factor(request.user, self.get_object())
+        return Response(self.get_serializer(person).data)
+
 
 @extend_schema_view(
     list=extend_schema(
@@ -192,8 +217,8 @@ class UserViewSet(_WriteThroughServices):
     )
 )
 class DelegationViewSet(_WriteThroughServices):
-    """Delegations of authority. Administrators see and manage all; others see their own
-    (given or received)."""
+    """Delegations of authority. Administrators see and manage those of the agencies they administer;
+    everyone sees their own (given or received)."""
 
     serializer_class = DelegationSerializer
     model = Delegation
@@ -209,8 +234,13 @@ class DelegationViewSet(_WriteThroughServices):
         delegations = Delegation.objects.order_by("-valid_from", "-id")
         if getattr(self, "swagger_fake_view", False):
             return delegations.none()
-        if not user.has_perm("accounts.view_delegation"):
-            delegations = delegations.filter(Q(delegator_id=user.pk) | Q(delegate_id=user.pk))
+        if self.action not in self.reading_actions:
+            delegations = selectors.in_administered_agencies(delegations, user)
+        else:
+            own = Q(delegator_id=user.pk) | Q(delegate_id=user.pk)
+            if user.has_perm("accounts.view_delegation"):
+                own |= Q(agency_id__in=selectors.administered_agencies(user).values("pk"))
+            delegations = delegations.filter(own)
         if (agency := _int_param(self.request, "agency")) is not None:
             delegations = delegations.filter(agency_id=agency)
         if _bool_param(self.request, "active"):
@@ -226,12 +256,3 @@ class DelegationViewSet(_WriteThroughServices):
         """End the delegation now (it stays in the records as revoked)."""
         delegation = services.revoke_delegation(request.user, self.get_object())
         return Response(self.get_serializer(delegation).data)
-
-
-
-class ThrottledObtainAuthToken(ObtainAuthToken):
-    """Token for a username and password, with guessing slowed down per client address
-    (scope "token", rate from settings; the counter lives in the shared cache, see CACHE_URL)."""
-
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "token"

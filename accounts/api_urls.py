@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api
+from . import api, api_auth
 
 # SimpleRouter: no per-app browsable root view (two DefaultRouters would both claim /api/v1/).
 router = SimpleRouter(trailing_slash=True)
@@ -14,6 +14,8 @@ router.register("delegations", api.DelegationViewSet, basename="delegation")
 
 urlpatterns = [
     path("me/", api.MeView.as_view(), name="api-me"),
-    path("auth/token/", api.ThrottledObtainAuthToken.as_view(), name="api-token"),
+    path("me/logout-everywhere/", api_auth.LogoutEverywhereView.as_view(), name="api-logout-everywhere"),
+    path("auth/token/", api_auth.ObtainToken.as_view(), name="api-token"),
+    path("users/<int:pk>/unlock/", api_auth.UnlockLoginView.as_view(), name="api-user-unlock"),
     *router.urls,
 ]

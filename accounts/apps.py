@@ -8,8 +8,14 @@ class AccountsConfig(AppConfig):
     verbose_name = _("People and organisation")
 
     def ready(self) -> None:
+        from audit.selectors import register_agency_scope
+
         from .roles import sync_role_groups
+        from .selectors import administered_agency_ids
         from .views import register_settings_sections
+
+        # The audit log shows the chains of the agencies a person administers (the same rule as everything else).
+        register_agency_scope(administered_agency_ids)
 
         # Permissions are created in post_migrate, so role groups are synced after them.
         post_migrate.connect(sync_role_groups, dispatch_uid="accounts.sync_role_groups")

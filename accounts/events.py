@@ -9,3 +9,15 @@ USER_CHANGED = "user.changed"
 DELEGATION_CREATED = "delegation.created"
 DELEGATION_CHANGED = "delegation.changed"
 DELEGATION_REVOKED = "delegation.revoked"
+# Every session and API token of the person ended ("log out everywhere"; a password change or a
+# deactivation records it in its user.changed event as `sessions_revoked`).
+USER_SESSIONS_REVOKED = "user.sessions_revoked"
+# Log-in locked after repeated failures (per account or per address), and unlocked by an administrator.
+LOGIN_LOCKED = "login.locked"
+LOGIN_UNLOCKED = "login.unlocked"
+# Two-factor authentication (accounts.two_factor): a person enrols, renews their backup codes or removes their
+# second factor; an administrator resets a person's (accounts.services.reset_second_factor).
+OTP_ENROLLED = "otp.enrolled"
+OTP_BACKUP_CODES_REGENERATED = "otp.backup_codes_regenerated"
+OTP_REMOVED = "otp.removed"
+OTP_RESET = "otp.reset"

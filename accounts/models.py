@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -97,6 +98,10 @@ class User(AbstractUser):
         Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="people", verbose_name=_("unit")
     )
     position = models.CharField(_("position"), max_length=100, blank=True)
+    sessions_revoked_at = models.DateTimeField(
+        _("logged out everywhere at"), null=True, blank=True, editable=False,
+        help_text=_("Sessions and API tokens from before this moment no longer work."),
+    )
 
     class Meta:
         verbose_name = _("person")
@@ -105,6 +110,28 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.get_full_name() or self.username
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        """Django checks this hash, kept in each session, on every request: a session whose hash no longer
+        matches is ended. Django's hash covers the password (a new password ends every session); the moment
+        of the last "log out everywhere" is added so that ending every session needs no search through them
+        (accounts.services.revoke_sessions). Until that first happens the hash is Django's own."""
+        if self.sessions_revoked_at is None:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash", f"{self.password}|{self.sessions_revoked_at.isoformat()}",
+            secret=secret, algorithm="sha256",
+        ).hexdigest()
+
+    def save(self, *args, **kwargs) -> None:
+        """A new password (whatever sets it: services, the admin's password form, `changepassword`) also
+        ends the person's API tokens; their sessions end by the hash above."""
+        password_changed = self._password is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            from rest_framework.authtoken.models import Token
+
+            Token.objects.filter(user_id=self.pk).delete()
 
     @property
     def display_name(self) -> str:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import Agency, Delegation, Unit, User
+from .selectors import in_administered_agencies
 from .settings_sections import (
     SettingsLink,
     SettingsSection,
@@ -57,7 +58,11 @@ def settings_overview(request):
 
 
 def _overview_context(request) -> dict:
-    return {"unit_count": Unit.objects.count(), "user_count": User.objects.filter(is_active=True).count()}
+    # The agencies the person administers (accounts.selectors); the tree below is everyone's to read.
+    return {
+        "unit_count": in_administered_agencies(Unit.objects.all(), request.user).count(),
+        "user_count": in_administered_agencies(User.objects.filter(is_active=True), request.user).count(),
+    }
 
 
 def _tree_context(request) -> dict:
@@ -76,7 +81,8 @@ def _tree_context(request) -> dict:
 
 def _delegations_context(request) -> dict:
     today = timezone.localdate()
-    return {"delegations": Delegation.objects.active_on(today).select_related("delegator", "delegate", "agency")}
+    delegations = in_administered_agencies(Delegation.objects.active_on(today), request.user)
+    return {"delegations": delegations.select_related("delegator", "delegate", "agency")}
 
 
 def register_settings_sections() -> None:

@@ -4,25 +4,35 @@ An event is written in the transaction of the change it records, without its pla
 that transaction commits, `chain_pending` gives the agency's new events their sequence numbers and hashes
 under the chain head's lock, in a short transaction of its own. No service transaction ever waits for the
 chain head (which deadlocked concurrent writers of one agency), and events of one transaction are written in
-one statement when batched."""
+one statement when batched.
+
+The links are keyed: HMAC-SHA256 with the audit key of the environment (audit.keys), so whoever can rewrite
+the rows cannot recompute them; each event names its key (rotation), and the events chained before the key
+existed keep their plain SHA-256 (key id ""), which a keyed event may never follow. `anchor_all` (daily)
+copies each chain's head into a signed `AuditAnchor`; `verify_chain` checks links, keys and anchors."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from functools import partial
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
-from .models import GENESIS_HASH, AuditChainHead, AuditEvent
+from . import keys
+from .models import GENESIS_HASH, AuditAnchor, AuditChainHead, AuditEvent
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +113,8 @@ def _chain_after_commit(key: str) -> None:
         chain_pending(key)
     except DatabaseError:  # the periodic task and the next commit of the chain link what this one could not
         logger.warning("Audit events of %s could not be chained now; they will be later.", key, exc_info=True)
+    except keys.InvalidAuditKey:  # a malformed AUDIT_HMAC_KEY (check --deploy refuses it): chained once fixed
+        logger.error("Audit events of %s wait to be chained: AUDIT_HMAC_KEY is not usable.", key, exc_info=True)
 
 
 def chain_pending(key: str, limit: int = 5000) -> int:
@@ -115,12 +127,13 @@ def chain_pending(key: str, limit: int = 5000) -> int:
             AuditChainHead.objects.get_or_create(chain=key)
             head = AuditChainHead.objects.select_for_update().get(chain=key)
         events = list(AuditEvent.objects.filter(chain=key, seq__isnull=True).order_by("id")[:limit])
+        key_id = keys.current_key_id()
         for event in events:
-            event.seq, event.prev_hash = head.last_seq + 1, head.last_hash
+            event.seq, event.prev_hash, event.key_id = head.last_seq + 1, head.last_hash, key_id
             event.hash = event.compute_hash()
             head.last_seq, head.last_hash = event.seq, event.hash
         if events:
-            AuditEvent.objects.bulk_update(events, ["seq", "prev_hash", "hash"], batch_size=1000)
+            AuditEvent.objects.bulk_update(events, ["seq", "prev_hash", "hash", "key_id"], batch_size=1000)
             head.save(update_fields=["last_seq", "last_hash"])
     return len(events)
 
@@ -163,21 +176,61 @@ class BrokenLink:
 
 
 def verify_chain(chain: str, now=None) -> BrokenLink | None:
-    """Walk one chain in order; return the first link that does not hold, or None. Events written in the
-    last minutes and not chained yet are not a break; older unchained ones are."""
+    """Walk one chain in order; return the first link that does not hold, or None: a missing or reordered
+    event, a link whose keyed hash does not match (whoever rewrote the row could not recompute it without the
+    key), an unkeyed event after keyed ones (a downgrade), a key that is not configured, a missing head, and
+    an anchor that does not match the chain or whose signature does not verify (`_check_anchors`). Events
+    written in the last minutes and not chained yet are not a break; older unchained ones are."""
+    anchors = list(AuditAnchor.objects.filter(chain=chain).order_by("last_seq", "id"))
+    anchored = {anchor.last_seq for anchor in anchors}
+    hashes_at: dict[int, str] = {}
     expected_prev = GENESIS_HASH
     expected_seq = 1
     last = None
+    keyed = False
+    broken = None
     for event in AuditEvent.objects.filter(chain=chain, seq__isnull=False).order_by("seq").iterator(chunk_size=2000):
-        if event.seq != expected_seq:
-            return BrokenLink(chain, expected_seq, None, f"event {expected_seq} is missing")
-        if event.prev_hash != expected_prev:
-            return BrokenLink(chain, event.seq, event.pk, "previous-hash link does not match")
-        if event.compute_hash() != event.hash:
-            return BrokenLink(chain, event.seq, event.pk, "content does not match its hash")
+        broken = _broken_link(chain, event, expected_seq, expected_prev, keyed)
+        if broken is not None:
+            break
+        keyed = keyed or event.key_id != keys.UNKEYED
+        if event.seq in anchored:
+            hashes_at[event.seq] = event.hash
         expected_prev = event.hash
         expected_seq += 1
         last = event
+    if broken is None:
+        broken = _head_or_stale_break(chain, last, now)
+    # An anchor break names the first event after the last anchor that holds: it may be earlier than the
+    # link break (a chain rewritten with recomputed hashes), or the only one.
+    anchor_break, held = _check_anchors(chain, anchors, hashes_at, expected_seq - 1, complete=broken is None)
+    # Unkeyed links are those of events chained before the key existed; the upgrade anchored them (migration
+    # audit 0003), so one that no anchor which holds covers was made afterwards: a chain passed off as unkeyed.
+    uncovered = (AuditEvent.objects.filter(chain=chain, seq__gt=held, key_id=keys.UNKEYED, seq__isnull=False)
+                 .order_by("seq").values_list("seq", "pk").first())
+    if uncovered is not None:
+        uncovered = BrokenLink(chain, uncovered[0], uncovered[1],
+                               "an unkeyed hash that no signed anchor covers (the event was rewritten)")
+    found = [link for link in (broken, anchor_break, uncovered) if link is not None]
+    return min(found, key=lambda link: link.seq) if found else None
+
+
+def _broken_link(chain: str, event: AuditEvent, expected_seq: int, expected_prev: str, keyed: bool) -> BrokenLink | None:
+    if event.seq != expected_seq:
+        return BrokenLink(chain, expected_seq, None, f"event {expected_seq} is missing")
+    if event.prev_hash != expected_prev:
+        return BrokenLink(chain, event.seq, event.pk, "previous-hash link does not match")
+    if keyed and event.key_id == keys.UNKEYED:
+        return BrokenLink(chain, event.seq, event.pk, "an unkeyed hash follows keyed ones (the event was rewritten)")
+    try:
+        if event.compute_hash() != event.hash:
+            return BrokenLink(chain, event.seq, event.pk, "content does not match its hash")
+    except keys.UnknownAuditKey:
+        return BrokenLink(chain, event.seq, event.pk, f"hashed with audit key {event.key_id!r}, which is not configured")
+    return None
+
+
+def _head_or_stale_break(chain: str, last: AuditEvent | None, now) -> BrokenLink | None:
     head = AuditChainHead.objects.filter(chain=chain).first()
     if head is None:
         # Every chaining writes the head; events without one mean the head row was deleted.
@@ -186,11 +239,147 @@ def verify_chain(chain: str, now=None) -> BrokenLink | None:
     elif head.last_seq != (last.seq if last else 0) or head.last_hash != (last.hash if last else GENESIS_HASH):
         return BrokenLink(chain, head.last_seq, None, "events at the end of the chain are missing")
     stale = (AuditEvent.objects.filter(chain=chain, seq__isnull=True,
-                                       created_at__lt=(now or timezone.now()) - UNCHAINED_GRACE)
+                                       written_at__lt=(now or timezone.now()) - UNCHAINED_GRACE)
              .order_by("id").first())
     if stale is not None:
         return BrokenLink(chain, (last.seq if last else 0) + 1, stale.pk, "an event was never chained")
     return None
+
+
+def _event_id_at(chain: str, seq: int) -> int | None:
+    return AuditEvent.objects.filter(chain=chain, seq=seq).values_list("pk", flat=True).first()
+
+
+def _check_anchors(chain: str, anchors: list[AuditAnchor], hashes_at: dict[int, str], walked_to: int, *,
+                   complete: bool) -> tuple[BrokenLink | None, int]:
+    """The first anchor that does not hold: a bad signature (named at its own sequence), or a head that no
+    longer matches the chain: then the events after the previous anchor that held were rewritten, and the
+    first of them is named. With the sequence up to which the anchors that hold vouch for the chain."""
+    held = 0  # the sequence of the last anchor that held
+    for anchor in anchors:
+        when = f"{anchor.anchored_at:%Y-%m-%d %H:%M}"
+        if not verify_anchor_signature(anchor):
+            return BrokenLink(chain, anchor.last_seq, _event_id_at(chain, anchor.last_seq),
+                              f"the signature of the anchor of {when} (sequence {anchor.last_seq}) does not verify"), held
+        if not timestamp_covers_signature(anchor):
+            return BrokenLink(chain, anchor.last_seq, _event_id_at(chain, anchor.last_seq),
+                              f"the timestamp of the anchor of {when} (sequence {anchor.last_seq}) is not over it"), held
+        if anchor.last_seq > walked_to:
+            if not complete:  # the walk stopped at a link break, which is reported
+                return None, held
+            return BrokenLink(chain, walked_to + 1, None,
+                              f"the anchor of {when} covers sequence {anchor.last_seq}, past the end of the chain "
+                              "(events were removed)"), held
+        if hashes_at.get(anchor.last_seq) != anchor.last_hash:
+            return BrokenLink(chain, held + 1, _event_id_at(chain, held + 1),
+                              f"the events up to sequence {anchor.last_seq} do not match the anchor of {when}"), held
+        held = max(held, anchor.last_seq)
+    return None, held
+
+
+# --- anchors ------------------------------------------------------------------------------------------------
+
+
+def sign_anchor(anchor: AuditAnchor) -> None:
+    anchor.key_id = keys.current_key_id()
+    anchor.signature = keys.sign_text(anchor.key_id, anchor.signed_payload())
+
+
+def verify_anchor_signature(anchor: AuditAnchor) -> bool:
+    try:
+        keys.public_key(anchor.key_id).verify(base64.b64decode(anchor.signature), anchor.signed_payload().encode("utf-8"))
+    except (keys.UnknownAuditKey, InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def _timestamper(url: str):
+    """pyHanko's RFC 3161 client for the configured TSA, with the anchor's timeout (tests put a local one)."""
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
+    return HTTPTimeStamper(url, timeout=settings.AUDIT_TSA_TIMEOUT)
+
+
+def timestamp_covers_signature(anchor: AuditAnchor) -> bool:
+    """Whether the anchor's RFC 3161 token (if any) is over SHA-256 of its signature. The TSA's own signature
+    and certificate are checked by whoever relies on the time (the token is exported with the anchor)."""
+    if not anchor.timestamp_token:
+        return True
+    try:
+        from asn1crypto import cms, tsp
+
+        content = cms.ContentInfo.load(base64.b64decode(anchor.timestamp_token))["content"]
+        info = tsp.TSTInfo.load(content["encap_content_info"]["content"].parsed.dump())
+        imprint = info["message_imprint"]
+        return (imprint["hash_algorithm"]["algorithm"].native == "sha256"
+                and imprint["hashed_message"].native == hashlib.sha256(base64.b64decode(anchor.signature)).digest())
+    except Exception:  # noqa: BLE001 - a malformed token is a token that does not cover it
+        return False
+
+
+def _timestamp(signature_b64: str) -> tuple[str, str]:
+    """An RFC 3161 token over SHA-256 of the anchor's signature from SIGNING_TSA_URL: (token, error). A TSA
+    that fails or does not answer in time leaves the anchor signed but untimestamped, with the reason."""
+    url = getattr(settings, "SIGNING_TSA_URL", "")
+    if not url:
+        return "", ""
+    try:
+        import asyncio
+
+        digest = hashlib.sha256(base64.b64decode(signature_b64)).digest()
+        token = asyncio.run(_timestamper(url).async_timestamp(digest, "sha256"))
+        return base64.b64encode(token.dump()).decode("ascii"), ""
+    except Exception as error:  # noqa: BLE001 - any failure of the TSA is recorded, never fatal
+        logger.warning("Audit anchor could not be timestamped at %s", url, exc_info=True)
+        return "", f"{type(error).__name__}: {error}"[:300]
+
+
+def anchor_chain(key: str, now=None) -> AuditAnchor | None:
+    """Copy one chain's head into a signed (and, with a TSA, timestamped) anchor; None if the chain has not
+    moved since its last anchor or is empty."""
+    head = AuditChainHead.objects.filter(chain=key).first()
+    if head is None or head.last_seq == 0:
+        return None
+    latest = AuditAnchor.objects.filter(chain=key).order_by("-last_seq", "-id").first()
+    if latest is not None and latest.last_seq == head.last_seq and latest.last_hash == head.last_hash:
+        return None
+    anchor = AuditAnchor(chain=key, last_seq=head.last_seq, last_hash=head.last_hash,
+                         anchored_at=now or timezone.now())
+    sign_anchor(anchor)
+    anchor.timestamp_token, anchor.timestamp_error = _timestamp(anchor.signature)
+    anchor.save()
+    return anchor
+
+
+def anchor_all(now=None) -> int:
+    """The daily task: chain what waits, then anchor every chain that moved. Returns how many anchors."""
+    chain_all_pending()
+    chains = sorted(AuditChainHead.objects.values_list("chain", flat=True))
+    return sum(1 for key in chains if anchor_chain(key, now=now) is not None)
+
+
+def export_anchor(anchor: AuditAnchor) -> dict[str, Any]:
+    """One anchor as exported (a JSON line): everything needed to check it offline with the public key."""
+    return {
+        "chain": anchor.chain,
+        "last_seq": anchor.last_seq,
+        "last_hash": anchor.last_hash,
+        "anchored_at": anchor.anchored_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "key_id": anchor.key_id,
+        "algorithm": "Ed25519",
+        "signed_payload": anchor.signed_payload(),
+        "signature": anchor.signature,
+        "public_key": _public_key_or_blank(anchor.key_id),
+        "timestamp_token": anchor.timestamp_token,
+        "timestamp_error": anchor.timestamp_error,
+    }
+
+
+def _public_key_or_blank(key_id: str) -> str:
+    try:
+        return keys.public_key_b64(key_id)
+    except keys.UnknownAuditKey:
+        return ""
 
 
 def unchained_count() -> int:

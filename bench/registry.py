@@ -474,24 +474,29 @@ def measure_lists(timer: Timer, people) -> None:
 
 
 class WSGIClient:
-    """Calls Django's WSGI handler the way gunicorn does, logged in as `user` by a session cookie.
+    """Calls Django's WSGI handler the way gunicorn does, as `user`: with an API token (how API clients
+    call), or logged in with a session cookie (how the browser does).
 
     Unlike `django.test.Client` (which disconnects `close_old_connections` from the request signals, so
     its connection is never closed between requests), request_started / request_finished fire here:
     CONN_MAX_AGE decides whether each request opens a new database connection, as in production."""
 
-    def __init__(self, user):
+    def __init__(self, user, *, token: bool = False):
         from django.core.handlers.wsgi import WSGIHandler
         from django.test import Client, RequestFactory
+        from rest_framework.authtoken.models import Token
 
-        login = Client()
-        login.force_login(user)
-        self.cookie = "; ".join(f"{name}={morsel.value}" for name, morsel in login.cookies.items())
+        if token:
+            self.headers = {"authorization": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
+        else:
+            login = Client()
+            login.force_login(user)
+            self.headers = {"cookie": "; ".join(f"{name}={morsel.value}" for name, morsel in login.cookies.items())}
         self.handler = WSGIHandler()
         self.factory = RequestFactory()
 
     def get(self, url: str) -> bytes:
-        environ = self.factory.get(url, headers={"cookie": self.cookie}).environ
+        environ = self.factory.get(url, headers=self.headers).environ
         status: list[str] = []
         response = self.handler(environ, lambda code, headers, exc_info=None: status.append(code))
         try:
@@ -503,19 +508,7 @@ class WSGIClient:
         return body
 
 
-@contextmanager
-def conn_max_age(seconds: int | None):
-    """Run with this CONN_MAX_AGE (read by Django when it opens a connection)."""
-    from django.db import connection
-
-    saved = connection.settings_dict["CONN_MAX_AGE"]
-    connection.close()
-    connection.settings_dict["CONN_MAX_AGE"] = seconds
-    try:
-        yield
-    finally:
-        connection.close()
-        connection.settings_dict["CONN_MAX_AGE"] = saved
+_GENERIC_SERIALIZER: list = []
 
 
 @contextmanager
@@ -528,12 +521,14 @@ def generic_list_serializer():
     from documents import api
     from documents.serializers import DocumentListSerializer
 
-    class GenericDocumentListSerializer(DocumentListSerializer):
-        prepare = staticmethod(lambda queryset: queryset)
-        to_representation = serializers.ModelSerializer.to_representation
+    if not _GENERIC_SERIALIZER:  # one class for the whole run (a class per request would feed the GC)
+        class GenericDocumentListSerializer(DocumentListSerializer):
+            prepare = staticmethod(lambda queryset: queryset)
+            to_representation = serializers.ModelSerializer.to_representation
 
+        _GENERIC_SERIALIZER.append(GenericDocumentListSerializer)
     saved = api.DocumentListSerializer
-    api.DocumentListSerializer = GenericDocumentListSerializer
+    api.DocumentListSerializer = _GENERIC_SERIALIZER[0]
     try:
         yield
     finally:
@@ -555,35 +550,42 @@ def role_permission_through_has_perm():
 
 
 def compare_api_first_page(user, role: str, repeat: int) -> list[tuple[str, float, float, int]]:
-    """First page of /api/v1/documents/ for a restricted user through the WSGI handler, as configured
-    (persistent connection, lean rows, the role permission in one query) and with each alternative,
-    measured in the same run and interleaved (one request of each variant per round), so that load on a
-    shared host hits all alike. Every variant must answer the same bytes."""
+    """First page of /api/v1/documents/ for a restricted user, with an API token, through the WSGI handler:
+    as configured (persistent connection, lean rows, the role permission asked for directly) and with each
+    alternative, measured in the same run and interleaved (one request of each variant per round), so that
+    load on a shared host hits all alike. Every variant must answer the same bytes.
+
+    Connections are per thread: the persistent variants run in this thread on one connection kept open
+    (as a gunicorn worker's), the CONN_MAX_AGE=0 ones in a helper thread whose connection settings say 0,
+    so each of its requests opens a new connection (and a new PostgreSQL backend) and closes it."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from django.conf import settings
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     url = "/api/v1/documents/"
     configured = settings.DATABASES["default"]["CONN_MAX_AGE"] or 60
-    # label, CONN_MAX_AGE, generic serializer, has_perm
+    # label, new connection per request, generic serializer, has_perm
     variants = [
-        (f"as configured (CONN_MAX_AGE={configured})", configured, False, False),
-        ("CONN_MAX_AGE=0: a new connection per request", 0, False, False),
-        ("generic DRF serializer over model instances", configured, True, False),
-        ("role permission through user.has_perm", configured, False, True),
-        ("all three: the code before", 0, True, True),
+        (f"as configured (CONN_MAX_AGE={configured})", False, False, False),
+        ("CONN_MAX_AGE=0: a new connection per request", True, False, False),
+        ("generic DRF serializer over model instances", False, True, False),
+        ("role permission through user.has_perm", False, False, True),
+        ("all three: the code before", True, True, True),
     ]
-    client = WSGIClient(user)
+    client = WSGIClient(user, token=True)
     bodies = set()
     times: dict[str, list[float]] = {variant[0]: [] for variant in variants}
     queries: dict[str, int] = {}
 
-    def once(label, age, generic, has_perm, *, timed: bool) -> None:
-        with (conn_max_age(age), generic_list_serializer() if generic else nullcontext(),
+    def no_reuse() -> None:
+        connection.close()
+        connection.settings_dict = {**connection.settings_dict, "CONN_MAX_AGE": 0}  # this thread's only
+
+    def once(label, generic, has_perm) -> None:
+        with (generic_list_serializer() if generic else nullcontext(),
               role_permission_through_has_perm() if has_perm else nullcontext()):
-            client.get(url)  # opens the connection when persistent (a worker's earlier request)
-            if not timed:
-                return
             start = time.perf_counter()
             body = client.get(url)
             times[label].append((time.perf_counter() - start) * 1000)
@@ -593,16 +595,28 @@ def compare_api_first_page(user, role: str, repeat: int) -> list[tuple[str, floa
                 queries[label] = len(captured)
                 bodies.add(body)
 
-    for variant in variants:  # warm-up
-        for _ in range(5):
-            once(*variant, timed=False)
-    for _ in range(repeat):
-        for variant in variants:
-            once(*variant, timed=True)
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        helper.submit(no_reuse).result()
+
+        def run(label, new_connection, generic, has_perm) -> None:
+            if new_connection:
+                helper.submit(once, label, generic, has_perm).result()
+            else:
+                once(label, generic, has_perm)
+
+        for variant in variants:  # warm-up
+            for _ in range(5):
+                run(*variant)
+        for values in times.values():
+            values.clear()
+        for _ in range(repeat):
+            for variant in variants:
+                run(*variant)
+        helper.submit(lambda: connection.close()).result()  # the helper thread's own connection
     if len(bodies) != 1:
         raise AssertionError("the variants answered differently")
-    print(f"\nAPI first page {url} for a restricted user ({role} {user.username}), through the WSGI handler, "
-          f"{repeat} interleaved rounds (ms):")
+    print(f"\nAPI first page {url} for a restricted user ({role} {user.username}), with a token, through the "
+          f"WSGI handler, {repeat} interleaved rounds (ms):")
     print(f"  {'':<48} {'median':>8} {'p95':>8} {'queries':>8} {'median ×':>9}")
     base = statistics.median(times[variants[0][0]])
     rows = []

@@ -197,6 +197,7 @@ def _grant(ctx: Context, plan: GrantPlan) -> None:
     if plan.group:
         services.grant_document_access(clerk, document, group=Group.objects.get(name=plan.group))
     else:
-        services.grant_document_access(clerk, document, user=ctx.users[plan.username])
+        # A secret document's grant asks the clerk to confirm who will see it: the plan is that confirmation.
+        services.grant_document_access(clerk, document, user=ctx.users[plan.username], confirm=True)
     ctx.created["grants"] += 1
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db import transaction
 
-from audit.services import record_event
+from accounts.admin_scope import AgencyScopedAdmin
+from eoffice.admin_scope import ReadOnlyModelAdmin
 
-from . import events, services
+from . import services
 from .models import Document, DocumentType, Register
 
 
@@ -22,7 +22,10 @@ class DocumentTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Register)
-class RegisterAdmin(admin.ModelAdmin):
+class RegisterAdmin(AgencyScopedAdmin, admin.ModelAdmin):
+    """The registers of the agencies the person administers (accounts.selectors); another agency's is a
+    404 and cannot be chosen for a new one."""
+
     list_display = ("name", "agency", "kind", "year", "code", "volume", "last_number", "is_active")
     list_filter = ("kind", "year", "is_active")
     search_fields = ("name", "agency__name", "agency__abbreviation")
@@ -40,19 +43,16 @@ class RegisterAdmin(admin.ModelAdmin):
             )
             obj.pk = created.pk
             return
-        with transaction.atomic():
-            obj.save(update_fields=["name", "volume", "is_active"])
-            record_event(
-                actor=request.user, verb=events.REGISTER_CHANGED, target=obj, agency_id=obj.agency_id,
-                data={field: form.cleaned_data.get(field) for field in form.changed_data},
-            )
+        services.change_register(request.user, obj, {
+            field: form.cleaned_data.get(field) for field in form.changed_data if field in {"name", "volume", "is_active"}
+        })
 
     def has_delete_permission(self, request, obj=None):
         return False
 
 
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(ReadOnlyModelAdmin):
     """Read-only: registered documents are immutable and only services create them."""
 
     list_display = ("number_notation", "issued_date", "direction", "agency", "subject")
@@ -64,12 +64,3 @@ class DocumentAdmin(admin.ModelAdmin):
         from .selectors import visible_documents
 
         return super().get_queryset(request).filter(pk__in=visible_documents(request.user).values("pk"))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

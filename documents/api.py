@@ -7,6 +7,7 @@ import logging
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator as DjangoPaginator
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -16,6 +17,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as APIValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,6 +34,7 @@ from .serializers import (
     DocumentTypeSerializer,
     DuplicateResponseSerializer,
     DuplicateSerializer,
+    FileOpeningSerializer,
     GrantSerializer,
     IncomingSerializer,
     MessageSerializer,
@@ -279,7 +282,9 @@ class DocumentViewSet(JSONOnlyMixin, mixins.ListModelMixin, mixins.RetrieveModel
     @extend_schema(
         methods=["POST"], request=GrantSerializer, responses={201: GrantSerializer, **ERRORS},
         description="Let a person (`user`: id) or a group (`group`: name) see the document. Clerks of the owning "
-        "agency only.",
+        "agency only. A secret or top-secret document is shared with people only (a group is refused with 400), "
+        "and each grant needs `confirm: true`; without it the answer is 400 and its `message` names who would "
+        "see the document (and says so when that person works at another agency).",
     )
     @extend_schema(
         methods=["DELETE"], request=GrantSerializer, responses={204: None, **ERRORS},
@@ -306,8 +311,28 @@ class DocumentViewSet(JSONOnlyMixin, mixins.ListModelMixin, mixins.RetrieveModel
         if request.method == "DELETE":
             services.revoke_document_access(request.user, document, user=user, group=group)
             return Response(status=status.HTTP_204_NO_CONTENT)
-        services.grant_document_access(request.user, document, user=user, group=group)
+        try:
+            services.grant_document_access(request.user, document, user=user, group=group,
+                                           confirm=grant.validated_data["confirm"])
+        except DjangoValidationError as refused:
+            # The refusal itself is the message (who would see the secret document, or why a group may not).
+            text = " ".join(refused.messages)
+            errors = refused.message_dict if hasattr(refused, "error_dict") else {"non_field_errors": refused.messages}
+            return Response({"message": text, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"user": user.pk if user else None, "group": group.name if group else None}, status=201)
+
+    @extend_schema(
+        responses={200: FileOpeningSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
+        description="Who opened or downloaded the files of this confidential document (audited), newest first. "
+        "Only the owning agency's clerks and leaders may read it; others who see the document get 403.",
+    )
+    @action(detail=True, methods=["get"], url_path="file-openings", url_name="file-openings",
+            serializer_class=FileOpeningSerializer, pagination_class=None)
+    def file_openings(self, request: Request, pk=None) -> Response:
+        document = self.get_object()  # 404 when not visible
+        if not selectors.may_see_file_openings(request.user, document):
+            raise PermissionDenied(_("Only the agency's clerks and leaders see who opened its files."))
+        return Response(FileOpeningSerializer(selectors.file_openings(document), many=True).data)
 
     # --- files ----------------------------------------------------------------------------------
 
@@ -335,6 +360,11 @@ class DocumentViewSet(JSONOnlyMixin, mixins.ListModelMixin, mixins.RetrieveModel
                 {"message": _("The stored file is damaged."), "file": doc_file.original_name},
                 status=status.HTTP_409_CONFLICT,
             )
+        try:
+            services.record_file_opened(request.user, document, doc_file, via="api")
+        except BaseException:
+            handle.close()
+            raise
         response = FileResponse(
             handle, as_attachment=True, filename=doc_file.original_name, content_type=doc_file.blob.content_type
         )

@@ -10,6 +10,9 @@ DOCUMENT_ACCESS_REVOKED = "document.access_revoked"
 DOCUMENT_DUPLICATE_CONFIRMED = "document.duplicate_confirmed"
 REGISTER_PRINTED = "register.printed"
 DOCUMENT_FILE_PROCESSED = "document.file_processed"
+# A file of a confidential document (confidentiality above "Not secret") opened or downloaded: who, when, which
+# file. Not shown in the document's history: only its agency's clerks and leaders see who opened it.
+DOCUMENT_FILE_OPENED = "document.file_opened"
 
 from django.utils.translation import gettext_lazy as _  # noqa: E402
 
@@ -24,4 +27,5 @@ LABELS = {
     DOCUMENT_ACCESS_REVOKED: _("access revoked"),
     DOCUMENT_DUPLICATE_CONFIRMED: _("registered despite a possible duplicate"),
     REGISTER_PRINTED: _("register printed"),
+    DOCUMENT_FILE_OPENED: _("confidential file opened"),
 }

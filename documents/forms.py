@@ -152,6 +152,8 @@ class DocumentFilterForm(forms.Form):
 
 class GrantForm(forms.Form):
     username = forms.CharField(label=_("Username of the person to share with"), max_length=150)
+    # Set by the confirmation step of a secret document (the page shows who will see it first).
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]

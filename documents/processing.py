@@ -8,15 +8,14 @@ DocumentsConfig.ready() imports documents.tasks so the task is registered in eve
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
-from celery import current_app
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from audit.services import record_event
+from eoffice.tasking import publish
 
 from . import events
 from .extraction import extract
@@ -27,19 +26,11 @@ MAX_ATTEMPTS = 5
 GIVE_UP_AFTER = timedelta(days=1)
 EXTRACT_TASK = "documents.tasks.extract_file_content"
 
-# Publishing failures are logged on the tasks' channel, where operators look for broker trouble.
-publish_logger = logging.getLogger("documents.tasks")
-
-
 def enqueue_extraction(file_id: int) -> None:
     """Publish the extraction of one file (call it after commit). If the broker is down the row stays
-    `pending` and the sweeper retries: the upload itself has already succeeded and loses nothing."""
-    try:
-        # The registered task (not app.send_task): in the embedded mode it then runs eagerly in-process.
-        current_app.tasks[EXTRACT_TASK].delay(file_id)
-    except Exception:  # noqa: BLE001 - kombu raises many kinds when the broker is unreachable
-        publish_logger.warning("Could not enqueue extraction of file %s; the sweeper will retry.", file_id,
-                               exc_info=True)
+    `pending` and the sweeper retries: the upload itself has already succeeded and loses nothing (the
+    failure is logged by eoffice.tasking)."""
+    publish(EXTRACT_TASK, file_id)
 
 
 def process_file(file_id: int) -> str:

@@ -8,11 +8,17 @@ from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils import formats, timezone
 from django.utils.translation import gettext, ngettext
 
-from . import lookups  # noqa: F401 - registers the any_of lookup
+from accounts.roles import AGENCY_LEADER
+
+from . import (
+    events,
+    lookups,  # noqa: F401 - registers the any_of lookup
+)
 from .models import (
     Confidentiality,
     Document,
@@ -68,6 +74,18 @@ def visible_documents(user) -> QuerySet[Document]:
     if user.agency_id and _has_view_role(user, perm_id):
         permitted |= Q(agency_id=user.agency_id, confidentiality=Confidentiality.NORMAL)
     return Document.objects.filter(permitted)
+
+
+def audit_target_filter(user) -> Q:
+    """For the audit trail (audit.selectors, registered in DocumentsConfig.ready): the events of a secret or
+    top-secret document only for someone who may see that document (visible_documents); the events of
+    ordinary documents pass, the audit log's agency scope decides on them. Written as "not one of the secret
+    documents kept from the person", a set as small as the secret documents, and compared on the text of the
+    id, as AuditEvent.target_id is a string column."""
+    kept_from_user = Document.objects.exclude(confidentiality=Confidentiality.NORMAL).exclude(
+        pk__in=visible_documents(user).values("pk")
+    )
+    return ~Q(target_id__in=kept_from_user.annotate(pk_text=Cast("pk", CharField())).values("pk_text"))
 
 
 def _has_view_role(user, perm_id: int) -> bool:
@@ -184,7 +202,8 @@ class TimelineEntry:
 def document_timeline(document: Document) -> list[TimelineEntry]:
     """The processing history of a document, oldest first: every audited change (registered, directed,
     assigned, commented, forwarded, signed ...) and each person's first opening, with how often they
-    opened it since. Two queries."""
+    opened it since. Two queries. Shown only to those who found the document through visible_documents,
+    which is the audit trail's rule for a document's events (audit_target_filter)."""
     from audit.models import AuditEvent
     from audit.templatetags.audit_tags import verb_label
 
@@ -192,6 +211,7 @@ def document_timeline(document: Document) -> list[TimelineEntry]:
         TimelineEntry(at=event.created_at, who=event.actor_name, what=verb_label(event.verb),
                       detail=_event_detail(event.data))
         for event in AuditEvent.objects.filter(target_type="documents.document", target_id=str(document.pk))
+        .exclude(verb=events.DOCUMENT_FILE_OPENED)  # who opened a confidential file: file_openings, not for all
     ]
     for opening in document.openings.select_related("user"):
         detail = ngettext("opened %(times)d time, last on %(last)s", "opened %(times)d times, last on %(last)s",
@@ -202,6 +222,44 @@ def document_timeline(document: Document) -> list[TimelineEntry]:
                                      detail=detail))
     entries.sort(key=lambda entry: entry.at)
     return entries
+
+
+@dataclass(frozen=True)
+class FileOpening:
+    at: datetime
+    name: str
+    position: str
+    file: str
+    via: str
+
+
+def may_see_file_openings(user, document: Document) -> bool:
+    """Who reads the list of people who opened a confidential document's files: those of the owning agency
+    who see the document (the caller found it through visible_documents) and either keep its registers (a
+    clerk: registers incoming or outgoing documents, the people who share it) or lead the agency (the
+    Agency leader role). Not the other readers, not other agencies' people it was shared with, and not
+    administrators as such (they read the events in the audit log, under its own rules)."""
+    if not (user.is_authenticated and user.is_active and user.agency_id == document.agency_id):
+        return False
+    if user.has_perm("documents.register_incoming") or user.has_perm("documents.register_outgoing"):
+        return True
+    return user.groups.filter(name=AGENCY_LEADER).exists()
+
+
+def file_openings(document: Document) -> list[FileOpening]:
+    """Every opening or download of the document's files that was audited (confidential documents), newest
+    first: the person's name and position, the time, the file and how (preview, download, API)."""
+    from audit.models import AuditEvent
+
+    rows = (AuditEvent.objects.filter(target_type="documents.document", target_id=str(document.pk),
+                                      verb=events.DOCUMENT_FILE_OPENED)
+            .select_related("actor").order_by("-created_at", "-id"))
+    return [
+        FileOpening(at=event.created_at, name=str(event.actor) if event.actor else event.actor_name,
+                    position=getattr(event.actor, "position", "") or "", file=str(event.data.get("file", "")),
+                    via=str(event.data.get("via", "")))
+        for event in rows
+    ]
 
 
 def _event_detail(data: dict) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.reverse import reverse
@@ -132,7 +134,6 @@ LIST_VALUES = (
     "code_number", "code_notation", "identifier", "issued_date", "arrival_date", "document_type_id",
     "document_type__name", "subject", "organ_name", "urgency", "confidentiality", "due_date", "created_at",
 )
-_DATETIME = serializers.DateTimeField(read_only=True)  # DRF's conversion: the current time zone, ISO 8601
 
 
 def _iso_date(value):
@@ -176,8 +177,17 @@ class DocumentListSerializer(_DocumentFieldsSerializer):
             "urgency": row["urgency"],
             "confidentiality": row["confidentiality"],
             "due_date": _iso_date(row["due_date"]),
-            "created_at": _DATETIME.to_representation(row["created_at"]),
+            "created_at": self._datetime_field().to_representation(row["created_at"]),
         }
+
+    def _datetime_field(self) -> serializers.DateTimeField:
+        # DRF's own conversion (the current time zone, ISO 8601), with the zone looked up once per page
+        # instead of once per row.
+        field = getattr(self, "_datetime", None)
+        if field is None:
+            zone = timezone.get_current_timezone() if settings.USE_TZ else None
+            field = self._datetime = serializers.DateTimeField(read_only=True, default_timezone=zone)
+        return field
 
     def _detail_url(self, pk: int) -> str:
         # One reverse() per page, not per row: the detail route with a placeholder, then the id put in.
@@ -334,11 +344,26 @@ class IncomingSerializer(_RegistrationSerializer):
 class GrantSerializer(serializers.Serializer):
     user = serializers.IntegerField(required=False, allow_null=True, min_value=1, help_text="A person's id.")
     group = serializers.CharField(required=False, allow_blank=True, max_length=150, help_text="A group (role) name.")
+    confirm = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Required (true) to share a secret or top-secret document: without it the answer is 400 and "
+        "its message says who would see the document. Secret documents go to people only, never to a group.",
+    )
 
     def validate(self, attrs: dict) -> dict:
         if bool(attrs.get("user")) == bool(attrs.get("group")):
             raise serializers.ValidationError(_("Choose exactly one person or group."))
         return attrs
+
+
+class FileOpeningSerializer(serializers.Serializer):
+    """One audited opening or download of a file of a confidential document."""
+
+    at = serializers.DateTimeField(help_text="When.")
+    name = serializers.CharField(help_text="Who (full name).")
+    position = serializers.CharField(help_text="Their position.")
+    file = serializers.CharField(help_text="The file's name.")
+    via = serializers.ChoiceField(choices=["preview", "download", "api"], help_text="How it was opened.")
 
 
 class DuplicateSerializer(serializers.ModelSerializer):

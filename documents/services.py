@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.models import Agency, AuthorityPrefix, Unit
+from accounts.selectors import may_administer
 from audit.services import record_event
 
 from . import events
@@ -413,17 +414,69 @@ def can_manage_access(actor, document: Document) -> bool:
     )
 
 
-def grant_document_access(actor, document: Document, *, user=None, group: Group | None = None) -> None:
-    """Let a person (or a group) see a document beyond agency scope; clerks of the owning agency decide."""
+class GrantNeedsConfirmation(ValidationError):
+    """Sharing a secret document with a person must be confirmed; the message says who will see it."""
+
+    def __init__(self, document: Document, user):
+        self.person = user
+        self.other_agency = user.agency_id != document.agency_id
+        self.message_text = secret_grant_warning(document, user)
+        super().__init__({"confirm": [self.message_text]})
+
+
+def secret_grant_warning(document: Document, user) -> str:
+    """What the clerk confirms before a secret document is shared: who will see it, and whether that
+    person works at another agency."""
+    level = Confidentiality(document.confidentiality).label
+    if user.agency_id is None:
+        return _(
+            "This document is classified \"%(level)s\": %(person)s, who belongs to no agency, will see it and its files. "
+            "Confirm that this is the person you mean."
+        ) % {"level": level, "person": user.display_name}
+    if user.agency_id != document.agency_id:
+        return _(
+            "This document is classified \"%(level)s\": %(person)s of another agency (%(agency)s) will see it and its files. "
+            "Confirm that this is the person you mean."
+        ) % {"level": level, "person": user.display_name, "agency": user.agency.name}
+    return _(
+        "This document is classified \"%(level)s\": %(person)s (%(agency)s) will see it and its files. "
+        "Confirm that this is the person you mean."
+    ) % {"level": level, "person": user.display_name, "agency": user.agency.name}
+
+
+def grant_document_access(actor, document: Document, *, user=None, group: Group | None = None,
+                          confirm: bool = False) -> None:
+    """Let a person (or a group) see a document beyond agency scope; clerks of the owning agency decide.
+
+    A secret or top-secret document goes to named people only, each grant confirmed (`confirm`, after
+    the clerk was shown `secret_grant_warning`). Never to a group: a group's members change without the
+    clerk (every newcomer to a role or a unit would inherit the document), and the role groups span every
+    agency of the installation, so "Agency leader" would mean every leader of every agency. Unit-level
+    handling of a secret incoming document goes through the direction workflow, decided by a leader."""
     if not can_manage_access(actor, document):
         raise PermissionDenied(_("Only the clerks of the owning agency may share this document."))
     if (user is None) == (group is None):
         raise ValidationError(_("Choose exactly one person or group."))
+    secret = document.confidentiality != Confidentiality.NORMAL
+    if secret and group is not None:
+        raise ValidationError({"group": [_(
+            "A secret document can be shared with named people only, not with a group: every member of the "
+            "group, now and later, would see it."
+        )]})
+    if secret and not confirm:
+        raise GrantNeedsConfirmation(document, user)
+    data = {"user_id": user.pk if user else None, "group": group.name if group else None}
+    if secret:
+        data.update({
+            "to": user.display_name, "user_agency_id": user.agency_id,
+            "other_agency": user.agency_id != document.agency_id,
+            "confidentiality": document.confidentiality, "confirmed": True,
+        })
     with transaction.atomic():
         assign_perm("documents.view_document", user or group, document)
         record_event(
             actor=actor, verb=events.DOCUMENT_ACCESS_GRANTED, target=document, agency_id=document.agency_id,
-            data={"user_id": user.pk if user else None, "group": group.name if group else None},
+            data=data,
         )
 
 
@@ -444,9 +497,12 @@ def revoke_document_access(actor, document: Document, *, user=None, group: Group
 
 
 def create_register(actor, *, agency: Agency, kind: str, year: int, name: str = "", code: str = "", volume: str = "") -> Register:
-    """Open a register (series) for an agency and year; administrators only."""
+    """Open a register (series) for an agency and year; administrators of that agency only
+    (accounts.selectors.administered_agencies)."""
     if not actor.is_authenticated or not actor.has_perm("documents.add_register"):
         raise PermissionDenied(_("You are not allowed to manage registers."))
+    if not may_administer(actor, agency):
+        raise PermissionDenied(_("You do not administer this agency."))
     if kind not in RegisterKind.values:
         raise ValidationError({"kind": _("Unknown register kind.")})
     if Register.objects.filter(agency=agency, kind=kind, year=year, code=code).exists():
@@ -458,6 +514,30 @@ def create_register(actor, *, agency: Agency, kind: str, year: int, name: str = 
         record_event(
             actor=actor, verb=events.REGISTER_CREATED, target=register, agency_id=agency.pk,
             data={"kind": kind, "year": year, "code": code},
+        )
+    return register
+
+
+def change_register(actor, register: Register, changed: dict) -> Register:
+    """Rename a register, set its volume, close or reopen it (documents.change_register, in an agency the
+    actor administers). Its agency, kind, year, code and counter never change here."""
+    if not actor.is_authenticated or not actor.has_perm("documents.change_register"):
+        raise PermissionDenied(_("You are not allowed to manage registers."))
+    if not may_administer(actor, register.agency_id):
+        raise PermissionDenied(_("You do not administer this agency."))
+    unknown = set(changed) - {"name", "volume", "is_active"}
+    if unknown:
+        raise TypeError(f"Register fields {sorted(unknown)} cannot be changed")
+    stored = Register.objects.filter(pk=register.pk).values(*changed).first() or {}
+    changes = {field: value for field, value in changed.items() if stored.get(field) != value}
+    if not changes:
+        return register
+    with transaction.atomic():
+        for field, value in changes.items():
+            setattr(register, field, value)
+        register.save(update_fields=list(changes))
+        record_event(
+            actor=actor, verb=events.REGISTER_CHANGED, target=register, agency_id=register.agency_id, data=changes,
         )
     return register
 
@@ -489,6 +569,19 @@ def record_opening(user, document: Document) -> None:
         DocumentOpening.objects.bulk_create(
             [DocumentOpening(document=document, user=user, first_opened_at=now, last_opened_at=now)],
             ignore_conflicts=True,
+        )
+
+
+def record_file_opened(user, document: Document, doc_file: DocumentFile, *, via: str) -> None:
+    """A file of a confidential document was opened (preview) or downloaded (web or API): an audit event,
+    who, when and which file, written before the file is served (no event, no file). Files of documents that
+    are not secret are not logged: their page openings are (record_opening)."""
+    if document.confidentiality == Confidentiality.NORMAL or not user.is_authenticated:
+        return
+    with transaction.atomic():
+        record_event(
+            actor=user, verb=events.DOCUMENT_FILE_OPENED, target=document, agency_id=document.agency_id,
+            data={"file_id": doc_file.pk, "file": doc_file.original_name, "sha256": doc_file.blob.sha256, "via": via},
         )
 
 

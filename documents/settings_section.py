@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Agency
+from accounts.selectors import administered_agencies, in_administered_agencies
 from accounts.settings_sections import SettingsLink, SettingsSection, register_section
 
 from . import services
@@ -22,27 +23,31 @@ KEY = "registers"
 
 
 class OpenRegisterForm(forms.Form):
-    agency = forms.ModelChoiceField(label=gettext_lazy("Agency"), queryset=Agency.objects.filter(is_active=True))
+    agency = forms.ModelChoiceField(label=gettext_lazy("Agency"), queryset=Agency.objects.none())
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=RegisterKind.choices)
     year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2000, max_value=2100)
     code = forms.CharField(label=gettext_lazy("Series code (optional)"), max_length=20, required=False)
     name = forms.CharField(label=gettext_lazy("Name (optional)"), max_length=200, required=False)
 
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The active agencies the person administers (accounts.selectors), not every agency.
+        self.fields["agency"].queryset = administered_agencies(user).filter(is_active=True)
+
 
 def registers_context(request) -> dict:
     year = timezone.localdate().year
     return {
-        "registers": Register.objects.filter(year__gte=year - 1).select_related("agency").order_by(
-            "agency__name", "-year", "kind"
-        ),
-        "form": OpenRegisterForm(initial={"year": year + 1, "kind": RegisterKind.OUTGOING}),
+        "registers": in_administered_agencies(Register.objects.filter(year__gte=year - 1), request.user)
+        .select_related("agency").order_by("agency__name", "-year", "kind"),
+        "form": OpenRegisterForm(initial={"year": year + 1, "kind": RegisterKind.OUTGOING}, user=request.user),
     }
 
 
 def open_register(request):
     """Open a register (services.create_register checks the permission, the year and duplicates). On
     success back to the page with a message; otherwise the bound form with its errors."""
-    form = OpenRegisterForm(request.POST)
+    form = OpenRegisterForm(request.POST, user=request.user)
     if form.is_valid():
         data = form.cleaned_data
         try:

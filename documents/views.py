@@ -19,7 +19,7 @@ from . import services
 from .forms import DocumentFilterForm, GrantForm, IncomingForm, OutgoingForm
 from .models import Confidentiality, Document
 from .selectors import document_list as select_documents
-from .selectors import document_timeline, visible_documents
+from .selectors import document_timeline, file_openings, may_see_file_openings, visible_documents
 from .storage import IntegrityFailure, open_verified
 from .uploads import UploadRejected
 
@@ -62,6 +62,7 @@ def document_detail(request, pk: int):
     document = _visible_document_or_404(request.user, pk)
     can_share = services.can_manage_access(request.user, document)
     grant_form = GrantForm()
+    grant_confirmation = None
     if request.method == "POST" and can_share:
         grant_form = GrantForm(request.POST)
         if grant_form.is_valid():
@@ -69,9 +70,18 @@ def document_detail(request, pk: int):
             if person is None:
                 grant_form.add_error("username", _("No active person has this username."))
             else:
-                services.grant_document_access(request.user, document, user=person)
-                messages.success(request, _("%(person)s can now see this document.") % {"person": person})
-                return redirect("documents:detail", pk=document.pk)
+                try:
+                    services.grant_document_access(request.user, document, user=person,
+                                                   confirm=grant_form.cleaned_data["confirm"])
+                except services.GrantNeedsConfirmation as needed:
+                    # A secret document: show who will see it and ask again; nothing is shared yet.
+                    grant_confirmation = {"message": needed.message_text, "username": person.username,
+                                          "other_agency": needed.other_agency}
+                except ValidationError as refused:
+                    grant_form.add_error(None, refused.messages)
+                else:
+                    messages.success(request, _("%(person)s can now see this document.") % {"person": person})
+                    return redirect("documents:detail", pk=document.pk)
     if request.method == "GET":
         services.record_opening(request.user, document)
     history = document_timeline(document)
@@ -88,9 +98,15 @@ def document_detail(request, pk: int):
             "history": history,
             "can_share": can_share,
             "grant_form": grant_form,
+            "grant_confirmation": grant_confirmation,
             "grantees": grantees,
             "is_secret": document.confidentiality != Confidentiality.NORMAL,
+            # Who opened its files (confidential documents): to its agency's clerks and leaders only.
+            "file_openings": (file_openings(document)
+                              if document.confidentiality != Confidentiality.NORMAL
+                              and may_see_file_openings(request.user, document) else None),
         },
+        status=400 if request.method == "POST" and can_share else 200,  # a POST that shared redirected
     )
 
 
@@ -103,6 +119,11 @@ def _serve_file(request, pk: int, file_id: int, *, inline: bool):
         return render(request, "documents/file_damaged.html", {"document": document, "file": doc_file}, status=409)
     except OSError:
         return render(request, "documents/file_damaged.html", {"document": document, "file": doc_file}, status=409)
+    try:
+        services.record_file_opened(request.user, document, doc_file, via="preview" if inline else "download")
+    except BaseException:
+        handle.close()
+        raise
     response = FileResponse(
         handle, as_attachment=not inline, filename=doc_file.original_name, content_type=doc_file.blob.content_type
     )

@@ -22,7 +22,10 @@ from rest_framework.permissions import BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import exception_handler, set_rollback
+
+from .http import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +108,15 @@ class ActionPermissions(BasePermission):
         action = getattr(view, "action", None) or request.method.lower()
         needed = getattr(view, "required_permissions", {}).get(action, ())
         return user.has_perms(needed)
+
+
+class ClientAddressScopedRateThrottle(ScopedRateThrottle):
+    """DRF's scoped throttle keyed on `eoffice.http.client_address`: DRF's own key trusts any
+    X-Forwarded-For (without NUM_PROXIES it is the whole header), so a client changing it per request
+    was never slowed down."""
+
+    def get_ident(self, request) -> str:
+        return client_address(request)
 
 
 class Pagination(PageNumberPagination):

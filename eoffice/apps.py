@@ -8,4 +8,9 @@ class EofficeConfig(AppConfig):
     verbose_name = "e-office"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
         from . import checks  # noqa: F401
+        from .middleware import mark_session_fresh
+
+        user_logged_in.connect(mark_session_fresh, dispatch_uid="eoffice.session_fresh_at_login")

@@ -22,6 +22,7 @@ TASK_ROUTES = {
     "signatures.tasks.verify_file": {"queue": "default"},
     "signatures.tasks.sweep": {"queue": "maintenance"},
     "audit.tasks.chain_pending": {"queue": "maintenance"},
+    "audit.tasks.anchor_chains": {"queue": "maintenance"},
 }
 
 app = Celery("eoffice")
@@ -56,6 +57,11 @@ app.conf.update(
         "chain-audit-events": {
             "task": "audit.tasks.chain_pending",
             "schedule": 60.0,  # only events whose process died between its commit and their chaining
+        },
+        "anchor-audit-chains": {
+            "task": "audit.tasks.anchor_chains",
+            # Daily (a plain interval: the embedded mode runs the same schedule after requests, eoffice/embedded.py).
+            "schedule": 86400.0,
         },
         "sweep-signing-and-verification": {
             "task": "signatures.tasks.sweep",

@@ -1,8 +1,10 @@
-"""Vietnamese by default: the language is the one the person chose (cookie set by /i18n/setlang/),
+"""Project middleware. Vietnamese by default: the language is the one the person chose (cookie set by /i18n/setlang/),
 otherwise LANGUAGE_CODE. Unlike Django's LocaleMiddleware, the browser's Accept-Language is ignored:
 most office PCs send en-US while their users expect the Vietnamese UI."""
 
 from __future__ import annotations
+
+import time
 
 from django.conf import settings
 from django.utils import translation
@@ -21,3 +23,32 @@ class DefaultLanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+SESSION_TOUCHED_KEY = "_touched"
+
+
+class IdleSessionMiddleware:
+    """Sessions end after SESSION_IDLE_MINUTES without a request. Django's SESSION_SAVE_EVERY_REQUEST would
+    write the session row on every request (three statements and a commit on every page and API call); here
+    the session is renewed at most once a minute, so the idle limit holds to within that minute."""
+
+    RENEW_AFTER_SECONDS = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and not session.is_empty():
+            now = int(time.time())
+            if now - int(session.get(SESSION_TOUCHED_KEY, 0)) >= self.RENEW_AFTER_SECONDS:
+                session[SESSION_TOUCHED_KEY] = now  # marks it modified: SessionMiddleware saves and re-sends it
+        return response
+
+
+def mark_session_fresh(sender, request, user, **kwargs) -> None:
+    """A log-in has just saved the session: it counts as renewed now (the next request writes nothing)."""
+    if hasattr(request, "session"):
+        request.session[SESSION_TOUCHED_KEY] = int(time.time())

@@ -7,6 +7,7 @@ Production / CI: DATABASE_URL (PostgreSQL), CELERY_BROKER_URL (Redis), SECRET_KE
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -46,6 +47,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "eoffice",
     "audit",
     "accounts",
@@ -60,11 +65,18 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "eoffice.middleware.DefaultLanguageMiddleware",
+    "eoffice.middleware.IdleSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the session passed the second factor
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Sends a person with a second factor to the code page after the password, and one who must have one
+    # (accounts.two_factor.must_have_second_factor) to enrolment, until done.
+    "accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a log-in refused by the lock-out into its page (accounts.lockout.lockout_response).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "eoffice.urls"
@@ -115,6 +127,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Auth and object permissions ------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    "accounts.lockout.LockoutBackend",  # first: refuses a locked account or address before any password check
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -123,12 +136,55 @@ GUARDIAN_RAISE_403 = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "documents:list"
 LOGOUT_REDIRECT_URL = "login"
+# An agency's administrators manage their own agency; true: also the agencies below it in the tree (a
+# province's administrators manage its departments and districts). Superusers act everywhere either way.
+# The rule: accounts.selectors.administered_agencies.
+ADMIN_SCOPE_INCLUDES_SUBTREE = env_bool("ADMIN_SCOPE_INCLUDES_SUBTREE", False)
+# Two-factor authentication (django-otp: authenticator apps and one-time backup codes). True: holders of a
+# personal signing certificate, administrators (staff, the Administrator role) and clerks who seal must have a
+# second factor: they are sent to enrolment after log-in until they have one, and cannot sign without it.
+# False (the embedded demo, `make run`): a second factor is optional. Either way, whoever has one enters a code
+# at log-in and with each signature or seal (accounts.two_factor).
+OTP_REQUIRED = env_bool("OTP_REQUIRED", True)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "E-office")
+# Every password set through accounts.services (API, admin, demo) passes these.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": int(os.environ.get("PASSWORD_MIN_LENGTH", "8"))},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sessions end after SESSION_IDLE_MINUTES without a request (each request renews the cookie and the row).
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+# Renewed at most once a minute by eoffice.middleware.IdleSessionMiddleware (not on every request).
+SESSION_SAVE_EVERY_REQUEST = False
+
+# --- Log-in protection (django-axes, accounts/lockout.py) -----------------------------------------------
+# Addresses (or networks, e.g. 10.0.0.0/8) of the reverse proxies in front of the site. Only a request coming
+# from one of them has its X-Forwarded-For believed (eoffice.http.client_address); empty: never believed.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+# An account is locked after LOGIN_FAILURE_LIMIT failed log-ins (from any address), an address after
+# LOGIN_FAILURE_LIMIT_PER_ADDRESS (to any accounts: password spraying; higher, since a whole office may share
+# one address), each for LOGIN_LOCKOUT_MINUTES after its last counted failure. Web log-in and the API token.
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURE_LIMIT_PER_ADDRESS", "20"))
+LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # accounts.lockout.LockoutHandler reads them in this order
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.lockout_address"  # eoffice.http.client_address, as the throttle
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# Attempts while locked are refused without being counted: the lock ends LOGIN_LOCKOUT_MINUTES after the
+# failure that set it (and its start is audited once).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False
 
 # --- Language and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "vi"
@@ -209,10 +265,24 @@ SIGNING_PKCS11_MODULE = os.environ.get("SIGNING_PKCS11_MODULE", "")  # e.g. /usr
 SIGNING_LEASE_SECONDS = int(os.environ.get("SIGNING_LEASE_SECONDS", "300"))
 SIGNING_DEMO_PKI_DIR = os.environ.get("SIGNING_DEMO_PKI_DIR", str(BASE_DIR / "var" / "demo-pki"))
 
+# --- Audit trail -----------------------------------------------------------------------------
+# The key (base64 of 32 bytes, `python -c "from audit.keys import generate_key; print(generate_key())"`) that
+# keys the audit chain (HMAC-SHA256) and from which the anchors' Ed25519 signing key is derived (audit/keys.py).
+# Keep it out of database backups. The development default is refused by `check --deploy` (audit.E001).
+# Rotating: give the new key a new AUDIT_HMAC_KEY_ID and keep the old one in AUDIT_HMAC_KEYS ("id:base64,...")
+# so the events and anchors it made still verify.
+_INSECURE_DEV_AUDIT_KEY = "ZGV2LW9ubHktYXVkaXQtY2hhaW4taG1hYy1rZXktMzI="
+AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY", _INSECURE_DEV_AUDIT_KEY)
+AUDIT_HMAC_KEY_ID = os.environ.get("AUDIT_HMAC_KEY_ID", "") or "1"
+AUDIT_HMAC_KEYS = os.environ.get("AUDIT_HMAC_KEYS", "")
+AUDIT_TSA_TIMEOUT = int(os.environ.get("AUDIT_TSA_TIMEOUT", "10"))  # seconds; anchors are timestamped at SIGNING_TSA_URL
+
 # --- REST API -------------------------------------------------------------------------------
+# API tokens expire API_TOKEN_TTL_HOURS after they were issued (401; /api/v1/auth/token/ gives a new one).
+API_TOKEN_TTL_HOURS = float(os.environ.get("API_TOKEN_TTL_HOURS", "12"))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -252,6 +322,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "pypdf": {"level": "ERROR"},
+        # django-axes: each failed log-in and each lock is a WARNING (the security log); not its INFO chatter.
+        "axes": {"level": "WARNING"},
         "PIL": {"level": "WARNING"},
         # pyHanko warns, with a traceback, about every untrusted or tampered signature it checks: the verdict
         # and its reason are stored (FileVerification), and the text (certificate names) is the sender's.

@@ -13,3 +13,14 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 LANGUAGE_CODE = os.environ.get("TEST_LANGUAGE_CODE", "vi")
 STATIC_ROOT = tempfile.mkdtemp(prefix="eoffice-test-static-")
 WHITENOISE_USE_FINDERS = True
+# Existing tests log people in without a second factor; the two-factor tests (tests/accounts/test_two_factor.py)
+# turn the requirement on with override_settings. Whoever has a device is asked for codes either way.
+OTP_REQUIRED = False
+
+# Parallel runs (pytest -n, `make test`): each worker gets its own Redis database for the broker tests (the
+# database names get their own suffix from pytest-django).
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _WORKER.startswith("gw") and os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"):
+    _base, _sep, _db = os.environ["CELERY_BROKER_URL"].rpartition("/")
+    CELERY_BROKER_URL = f"{_base}/{int(_db or 0) + 1 + int(_WORKER[2:])}"
+    os.environ["CELERY_BROKER_URL"] = CELERY_BROKER_URL  # the tests' own connections read it there

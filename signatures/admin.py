@@ -24,6 +24,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from eoffice.admin_scope import ReadOnlyModelAdmin
+
 from .models import (
     FileVerification,
     KeyStorage,
@@ -37,17 +39,7 @@ from .selectors import visible_signing_requests
 EXPIRING_SOON = dt.timedelta(days=30)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """View only, for everyone: changes go through `signatures.services`, which checks and audits them."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+ReadOnlyAdmin = ReadOnlyModelAdmin  # view only: changes go through `signatures.services`, checked and audited
 
 
 class ValidityFilter(admin.SimpleListFilter):

@@ -37,12 +37,19 @@ class SigningRequestSerializer(serializers.ModelSerializer):
 
 class PasswordSerializer(serializers.Serializer):
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    otp = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, default="",
+        help_text="A fresh one-time code (authenticator app or backup code): required when the signer has a "
+                  "second factor or must have one (OTP_REQUIRED). A code is accepted once.")
 
 
 def password_data(request: Request, serializer_class=PasswordSerializer) -> dict:
+    """The validated data, with the one-time code as `otp_code` (the services' name)."""
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+    data = dict(serializer.validated_data)
+    data["otp_code"] = data.pop("otp", "")
+    return data
 
 
 class SigningRequestViewSet(JSONOnlyMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

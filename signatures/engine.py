@@ -209,13 +209,22 @@ class ValidationMaterial:
     """pyhanko-certvalidator mode: 'hard-fail' refuses to sign when available revocation data says revoked
     or cannot be checked; 'require' also refuses when a certificate has no revocation data at all."""
 
+    _asn1: tuple[list, list, list, list] | None = field(default=None, init=False, repr=False, compare=False)
+
     def validation_context(self, *, moment: datetime | None = None) -> ValidationContext:
-        """A fresh offline context (contexts accumulate state, so do not share one between signatures)."""
+        """A fresh offline context (contexts accumulate state, so do not share one between signatures). The
+        certificates and CRLs are converted to asn1crypto once per material: parsing the CRLs again for every
+        signature cost more than the signature's own RSA operation."""
+        if self._asn1 is None:
+            self._asn1 = ([asn1.certificate(c) for c in self.trust_roots],
+                          [asn1.certificate(c) for c in self.intermediates],
+                          [asn1.crl(c) for c in self.crls], [asn1.ocsp(o) for o in self.ocsp_responses])
+        roots, others, crls, ocsps = self._asn1
         return ValidationContext(
-            trust_roots=[asn1.certificate(c) for c in self.trust_roots],
-            other_certs=[asn1.certificate(c) for c in self.intermediates],
-            crls=[asn1.crl(c) for c in self.crls],
-            ocsps=[asn1.ocsp(o) for o in self.ocsp_responses],
+            trust_roots=list(roots),
+            other_certs=list(others),
+            crls=list(crls),
+            ocsps=list(ocsps),
             allow_fetching=False,
             revocation_mode=self.revocation_mode,
             moment=moment,

@@ -10,6 +10,8 @@ SIGNING_REQUESTED = "signatures.signing_requested"
 SIGNING_DONE = "signatures.signing_done"
 SIGNING_FAILED = "signatures.signing_failed"
 CRL_STORED = "signatures.crl_stored"
+# A signature or seal refused for a wrong, reused or missing one-time code (nothing else changed).
+SIGNING_CODE_REFUSED = "signatures.signing_code_refused"
 
 LABELS = {
     CREDENTIAL_IMPORTED: _("signing certificate imported"),
@@ -20,4 +22,5 @@ LABELS = {
     SIGNING_DONE: _("signed digitally"),
     SIGNING_FAILED: _("digital signing failed"),
     CRL_STORED: _("revocation list stored"),
+    SIGNING_CODE_REFUSED: _("signing refused: wrong one-time code"),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from . import hooks
-from .models import SigningRequest
+from .models import CredentialKind, SigningCredential, SigningRequest
 
 # The verification page and endpoint check an upload in the request; bigger files are refused.
 MAX_VERIFY_BYTES = 50 * 1024 * 1024
@@ -25,3 +25,12 @@ def requests_for_subject(subject_type: str, subject_id: int) -> QuerySet[Signing
     """Every request made for one subject, oldest first (the caller has checked it may show the subject)."""
     return (SigningRequest.objects.filter(subject_type=subject_type, subject_id=subject_id)
             .select_related("credential", "requested_by", "document").order_by("id"))
+
+
+def must_have_second_factor(user) -> bool:
+    """Registered with accounts.two_factor: whoever holds an active personal signing certificate, and the
+    clerks who seal (documents.register_outgoing) for an agency with an active seal certificate."""
+    if SigningCredential.objects.filter(kind=CredentialKind.PERSONAL, user_id=user.pk, is_active=True).exists():
+        return True
+    return bool(user.agency_id and user.has_perm("documents.register_outgoing") and SigningCredential.objects.filter(
+        kind=CredentialKind.SEAL, agency_id=user.agency_id, is_active=True).exists())

@@ -20,13 +20,14 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import two_factor
 from accounts.models import Agency
 from audit.services import TargetRef, record_event
 from documents.models import Document, FileBlob
 from documents.uploads import PDF
 from eoffice.tasking import publish_on_commit
 
-from . import events, hooks, keys
+from . import events, hooks, keys, ownership
 from .models import (
     CredentialKind,
     KeyStorage,
@@ -42,7 +43,7 @@ from .trust import chain_from_trust_store, intermediates, revocation_lists, trus
 __all__ = [
     "Subject", "SignatureSpec", "add_trust_anchors", "set_revocation_list", "remove_trust_anchor",
     "import_pkcs12", "import_certificate", "deactivate_credential", "usable_credential", "require_valid_now",
-    "confirm_password", "request_signature", "request_placement", "retry", "date_line",
+    "confirm_signer", "request_signature", "request_placement", "retry", "date_line",
     # read helpers of the trust store, re-exported for callers that check files
     "trust_roots", "intermediates", "revocation_lists", "chain_from_trust_store",
 ]
@@ -144,17 +145,27 @@ def _basic_constraints(certificate: x509.Certificate) -> x509.BasicConstraints |
 
 @dataclass
 class CredentialInput:
-    """What is imported: for a personal certificate `user`, for an agency seal `agency`."""
+    """What is imported: for a personal certificate `user`, for an agency seal `agency`.
+
+    `confirm_owner`: an administrator of the person's agency confirms that a personal certificate whose
+    subject names somebody else (by name, e-mail and user id) really is the person's; recorded in the audit."""
 
     kind: str
     user: object | None = None
     agency: Agency | None = None
     image_png: bytes | None = None
+    confirm_owner: bool = False
+
+
+def _may_manage(actor, agency: Agency) -> bool:
+    """An administrator of the agency (a superuser of the installation for any agency)."""
+    return actor.has_perm("signatures.add_signingcredential") and (actor.is_superuser or actor.agency_id == agency.pk)
 
 
 def _owner_agency(actor, data: CredentialInput) -> Agency:
     """Who may import what: an administrator for people and the seal of their own agency (a superuser for
-    any); a person for their own personal certificate."""
+    any); a person for their own personal certificate. Only an administrator confirms the owner of a
+    personal certificate, and never of their own."""
     if data.kind == CredentialKind.PERSONAL:
         if data.user is None:
             raise ValidationError({"user": _("Choose the person the certificate belongs to.")})
@@ -168,12 +179,45 @@ def _owner_agency(actor, data: CredentialInput) -> Agency:
         raise ValidationError({"kind": _("Unknown kind of certificate.")})
     if agency is None:
         raise ValidationError({"user": _("The person belongs to no agency.")})
-    may_manage = actor.has_perm("signatures.add_signingcredential") and (
-        actor.is_superuser or actor.agency_id == agency.pk
-    )
+    may_manage = _may_manage(actor, agency)
     if not (own or may_manage):
         raise PermissionDenied(_("You may not manage signing certificates."))
+    if data.confirm_owner and data.kind == CredentialKind.PERSONAL:
+        if not may_manage:
+            raise PermissionDenied(_("Only an administrator of the agency may confirm who a certificate belongs to."))
+        if own:
+            raise PermissionDenied(_("You may not confirm the owner of your own certificate: ask another administrator."))
     return agency
+
+
+def _check_owner(actor, data: CredentialInput, certificate: x509.Certificate) -> dict:
+    """Refuse a personal certificate that is not its person's (before anything changes), and say in the
+    audit data how it was matched: the name, e-mail or user id in the certificate, or an administrator's
+    confirmation. Seals are for their agency and checked by purpose (keys.check_certificate)."""
+    if data.kind != CredentialKind.PERSONAL:
+        return {}
+    person = data.user
+    evidence = ownership.owner_evidence(certificate, person)
+    if evidence is None and not data.confirm_owner:
+        raise ValidationError({"file": _(
+            "This certificate was issued to %(holder)s, not to %(person)s: neither the name, the e-mail address "
+            "nor the user id in it is that person's. Nothing was imported and the current certificate stays "
+            "active. If it really belongs to %(person)s, an administrator of the agency can import it with the "
+            "owner confirmed."
+        ) % {"holder": ownership.holder_label(certificate), "person": person.display_name}})
+    # One certificate, one person: not even a confirmation gives it to a second one (a namesake).
+    taken = (SigningCredential.objects.filter(kind=CredentialKind.PERSONAL, is_active=True,
+                                              fingerprint=keys.fingerprint(certificate))
+             .exclude(user_id=person.pk).exists())
+    if taken:
+        raise ValidationError({"file": _(
+            "This certificate is already the active certificate of another person. Nothing was imported. "
+            "If it was imported for the wrong person, an administrator deactivates it there first."
+        )})
+    if evidence is not None:
+        return {"owner_evidence": evidence}
+    return {"owner_evidence": "confirmed_by_administrator", "owner_confirmed_by": actor.pk,
+            "certificate_holder": ownership.holder_label(certificate)}
 
 
 def _check_image(image_png: bytes | None) -> bytes | None:
@@ -203,7 +247,10 @@ def _refuse_unusable(certificate: x509.Certificate, chain, kind: str) -> None:
         raise ValidationError({"file": str(refused)}) from refused
 
 
-def _save_credential(actor, data: CredentialInput, agency: Agency, certificate, chain, **key_fields) -> SigningCredential:
+def _save_credential(actor, data: CredentialInput, agency: Agency, certificate, chain, *, owner: dict,
+                     **key_fields) -> SigningCredential:
+    """Store the checked certificate; the person's (or agency's) previous one is deactivated here, in the same
+    transaction, only after every check passed: a refused import changes nothing."""
     with transaction.atomic():
         previous = SigningCredential.objects.select_for_update().filter(is_active=True, kind=data.kind)
         previous = previous.filter(user=data.user) if data.kind == CredentialKind.PERSONAL else previous.filter(agency=agency)
@@ -224,7 +271,7 @@ def _save_credential(actor, data: CredentialInput, agency: Agency, certificate, 
         record_event(actor=actor, verb=events.CREDENTIAL_IMPORTED, target=credential, agency_id=agency.pk, data={
             "kind": credential.kind, "user_id": credential.user_id, "fingerprint": credential.fingerprint,
             "subject": credential.subject, "serial": credential.serial, "not_after": credential.not_after,
-            "key_storage": credential.key_storage,
+            "key_storage": credential.key_storage, **owner,
         })
     return credential
 
@@ -240,8 +287,9 @@ def import_pkcs12(actor, data: CredentialInput, content: bytes, password: str) -
         raise ValidationError({"file": str(refused)}) from refused
     chain = list(imported.chain) or chain_from_trust_store(imported.certificate)
     _refuse_unusable(imported.certificate, chain, data.kind)
+    owner = _check_owner(actor, data, imported.certificate)
     blob = keys.encrypt_key_for(imported.certificate, imported.private_key, kek())
-    return _save_credential(actor, data, agency, imported.certificate, chain,
+    return _save_credential(actor, data, agency, imported.certificate, chain, owner=owner,
                             key_storage=KeyStorage.STORED, encrypted_key=blob)
 
 
@@ -260,6 +308,7 @@ def import_certificate(actor, data: CredentialInput, content: bytes, *, key_stor
     except keys.CertificateRefused as refused:
         raise ValidationError({"file": str(refused)}) from refused
     _refuse_unusable(certificate, chain, data.kind)
+    owner = _check_owner(actor, data, certificate)
     fields: dict = {"key_storage": key_storage}
     if key_storage == KeyStorage.PKCS11:
         if not token_label or not key_label or not pin:
@@ -267,7 +316,7 @@ def import_certificate(actor, data: CredentialInput, content: bytes, *, key_stor
         fields.update(pkcs11_token_label=token_label, pkcs11_key_label=key_label,
                       encrypted_pin=keys.encrypt_secret(pin.encode(), kek(),
                                                         associated_data=keys.associated_data_for(certificate)))
-    return _save_credential(actor, data, agency, certificate, chain, **fields)
+    return _save_credential(actor, data, agency, certificate, chain, owner=owner, **fields)
 
 
 def deactivate_credential(actor, credential: SigningCredential) -> SigningCredential:
@@ -345,10 +394,24 @@ class SignatureSpec:
     attachments: Sequence[tuple[FileBlob, str]] = field(default_factory=tuple)
 
 
-def confirm_password(actor, password: str) -> None:
-    """The signer confirms each signature with their password (a stolen session alone cannot sign)."""
+def confirm_signer(actor, password: str, otp_code: str = "") -> None:
+    """The signer confirms each signature or seal with their password and, when they have a second factor or
+    must have one (accounts.two_factor), a fresh one-time code: a stolen session or password alone cannot
+    sign. A used code is refused (the app's time step is stored, a backup code deleted). Call it before the
+    signing transaction: a refused code is audited and nothing else changes."""
     if not password or not actor.check_password(password):
         raise PermissionDenied(_("The password is not correct: the document was not signed."))
+    if not two_factor.code_required(actor):
+        return
+    if not two_factor.has_second_factor(actor):
+        raise PermissionDenied(_("Signing needs two-factor authentication: set up an authenticator app on your "
+                                 "account page first. The document was not signed."))
+    if two_factor.verify_code(actor, otp_code) is None:
+        with transaction.atomic():
+            record_event(actor=actor, verb=events.SIGNING_CODE_REFUSED, target=actor, agency_id=actor.agency_id,
+                         data={"code_given": bool((otp_code or "").strip())})
+        raise PermissionDenied(_("The one-time code is not correct or has been used already: the document was "
+                                 "not signed."))
 
 
 def _check_credential_use(actor, spec: SignatureSpec) -> None:
@@ -426,9 +489,9 @@ def request_placement(blob: FileBlob, signer_name: str) -> None:
     publish_on_commit("signatures.tasks.place", blob.sha256, signer_name)
 
 
-def retry(actor, request: SigningRequest, *, password: str) -> SigningRequest:
+def retry(actor, request: SigningRequest, *, password: str, otp_code: str = "") -> SigningRequest:
     """Queue a failed request again; the caller's subscriber re-checks its own rules (authority, state)."""
-    confirm_password(actor, password)
+    confirm_signer(actor, password, otp_code)
     if request.state != SigningState.FAILED:
         raise ValidationError({"state": _("Only a failed signature can be tried again.")})
     return hooks.subscriber_for(request.subject_type).retry(actor, request)

@@ -110,7 +110,7 @@ def timestamper():
     return engine.timestamper_from_url(settings.SIGNING_TSA_URL) if settings.SIGNING_TSA_URL else None
 
 
-_MATERIAL: dict[tuple, engine.ValidationMaterial] = {}
+_MATERIAL: dict[tuple, engine.ValidationMaterial] = {}  # the trust store's, and each signer's, per its state
 
 
 def validation_material(credential: SigningCredential | None = None) -> engine.ValidationMaterial | None:
@@ -133,7 +133,14 @@ def validation_material(credential: SigningCredential | None = None) -> engine.V
                                              crls=trust.revocation_lists(), revocation_mode="require")
         _MATERIAL.clear()
         _MATERIAL[anchors] = material
-    return _for_signer(material, key_holder(credential)) if credential is not None else material
+    if credential is None:
+        return material
+    # One signer's material is kept with the trust store's (its asn1crypto forms are then parsed only once).
+    signer_key = (anchors, credential.pk, credential.fingerprint)
+    mine = _MATERIAL.get(signer_key)
+    if mine is None:
+        mine = _MATERIAL[signer_key] = _for_signer(material, key_holder(credential))
+    return mine
 
 
 def _for_signer(material: engine.ValidationMaterial, holder: KeyHolder) -> engine.ValidationMaterial:

@@ -6,9 +6,14 @@ turns its many flags into one verdict per signature and per file, following issu
 * **valid**: intact, cryptographically valid, chains to one of *our* trust roots, covers the whole file or
   its whole revision, and nothing but long-term-validation data was added afterwards;
 * **valid with warnings**: the same, but the file was changed afterwards in an allowed way (form filling,
-  further signatures, annotations) or something else deserves the reader's attention;
+  further signatures, annotations) or something else deserves the reader's attention. Exception (issue 11):
+  the issuing agency's expected additions of a Decree 30 document (number and date filled into the two empty
+  fields the leader left open, the agency seal in its own field by a trusted signer) are named, not warned
+  about: the leader's signature stays plainly valid;
 * **invalid**: the signature is broken, does not cover its revision (signature wrapping), the file was
-  changed afterwards in a way that is not allowed (shadow attacks, page edits), or the certificate is revoked;
+  changed afterwards in a way that is not allowed (shadow attacks, page edits: pyHanko's difference analysis,
+  tightened by `signatures.revisions`, which catches a field appearance replaced behind an unchanged value),
+  or the certificate is revoked;
 * **cannot be verified** (``unverifiable``): nothing is broken, but trust cannot be established (unknown CA,
   expired certificate without proof of existence, weak algorithm) or the file cannot be read at all;
 * **unsigned** (file level only): the file carries no signature.
@@ -63,6 +68,7 @@ from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationChec
 from pyhanko_certvalidator.util import get_declared_revinfo
 
 from signatures import asn1
+from signatures.revisions import VISIBLE_CONTENT_CHANGES, ChangeKind, RevisionChanges, describe_revisions
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +170,14 @@ WARN_ANNOTATIONS = gettext_noop(
     "The file was changed after this signature by adding or editing annotations (comments). These "
     "changes are allowed; review them before relying on the document."
 )
+MSG_VISIBLE_CONTENT_CHANGED = gettext_noop(
+    "The visible content of the document was replaced or altered after signing (page content, pages or "
+    "the appearance of a form field); see the changes listed for the later revisions."
+)
+MSG_CHANGED_AFTER_SIGNING = gettext_noop(
+    "The file was changed after this signature; see the changes listed for the later revisions."
+)
+
 WARN_TIMESTAMP_UNTRUSTED = gettext_noop(
     "The timestamp in the signature comes from a timestamp authority that is not trusted."
 )
@@ -265,6 +279,16 @@ class SignatureReport:
     seed_values_ok: bool = True
     technical_detail: str = ""
     """Exception text for administrators when processing failed; not meant for end users."""
+    revision: int | None = None
+    """The file revision this signature signed (0-based, pyHanko's count); later revisions changed the file."""
+    visible_content_changed: bool = False
+    """A later revision replaced or drew over page content, added or removed pages or replaced a field's
+    appearance: a change no form-filling permission covers (shadow attacks)."""
+    issuing_agency: str = ""
+    """Set when every later change is the issuing agency's expected one (Decree 30: the clerk fills the number
+    and date fields and the agency seals): the seal's signer, trusted and valid."""
+    issuing_filled: bool = False
+    """With `issuing_agency`: the number/date fields were filled (not only the seal added)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {key: _to_jsonable(value) for key, value in asdict(self).items()}
@@ -289,6 +313,8 @@ class VerificationReport:
     """English message id saying why the file (or part of it) could not be processed."""
     validation_time: datetime | None = None
     technical_detail: str = ""
+    revisions: list[RevisionChanges] = field(default_factory=list)
+    """What each revision after the first signed one changed (see `signatures.revisions`)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -297,7 +323,14 @@ class VerificationReport:
             "error": self.error,
             "validation_time": _to_jsonable(self.validation_time),
             "technical_detail": self.technical_detail,
+            "revisions": [revision.to_dict() for revision in self.revisions],
         }
+
+    def changes_after(self, signature: SignatureReport) -> list[RevisionChanges]:
+        """The revisions made after `signature` (none when its revision is unknown)."""
+        if signature.revision is None:
+            return []
+        return [revision for revision in self.revisions if revision.revision > signature.revision]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VerificationReport:
@@ -307,6 +340,7 @@ class VerificationReport:
             error=data.get("error", ""),
             validation_time=_parse_datetime(data.get("validation_time")),
             technical_detail=data.get("technical_detail", ""),
+            revisions=[RevisionChanges.from_dict(item) for item in data.get("revisions", [])],
         )
 
 
@@ -380,6 +414,9 @@ def apply_verdict_rule(report: SignatureReport) -> SignatureReport:
     if report.timestamp_valid is False:
         _add(reasons, MSG_TIMESTAMP_BROKEN)
         broken = True
+    if report.visible_content_changed:
+        _add(reasons, MSG_VISIBLE_CONTENT_CHANGED)
+        broken = True
 
     undecided = False
     if not broken and report.modification_level not in _SILENT_MODIFICATIONS | _WARNED_MODIFICATIONS:
@@ -393,7 +430,9 @@ def apply_verdict_rule(report: SignatureReport) -> SignatureReport:
         _add(reasons, reason)
         undecided = True
 
-    if report.modification_level == "form_filling":
+    if report.visible_content_changed:  # the change that pyHanko would call allowed is not
+        warnings = [warning for warning in warnings if warning not in (WARN_FORM_FILLING, WARN_ANNOTATIONS)]
+    elif report.modification_level == "form_filling" and not report.issuing_agency:
         _add(warnings, WARN_FORM_FILLING)
     elif report.modification_level == "annotations":
         _add(warnings, WARN_ANNOTATIONS)
@@ -601,15 +640,104 @@ def _verify(data: bytes, inputs: _Inputs, *, strict: bool, tolerant_notice: str 
             _add(report.warnings, tolerant_notice)
             if report.verdict == Verdict.VALID:
                 report.verdict = Verdict.VALID_WITH_WARNINGS
+        try:
+            report.revision = emb.signed_revision
+        except Exception:  # a signature whose revision cannot be placed has no "later" changes to show
+            report.revision = None
         reports.append(report)
 
+    revisions = _later_revisions(reader, reports)
+    _judge_later_changes(reports, revisions)
     error = ERR_FIELDS_UNREADABLE if enumeration_error is not None else ""
     return VerificationReport(
         verdict=overall_verdict(reports, file_problem=enumeration_error is not None),
         signatures=reports,
         error=error,
         technical_detail=_describe(enumeration_error) if enumeration_error is not None else "",
+        revisions=revisions,
     )
+
+
+# --- what later revisions did --------------------------------------------------------------------------------
+
+ISSUING_FIELDS = frozenset({"SoKyHieu", "NgayBanHanh"})
+"""The number/notation and date fields the leader's signature leaves open (signatures.engine.NUMBER_FIELD,
+DATE_FIELD), filled by the clerk when the document is issued."""
+ISSUING_SEAL_FIELD = "ChuKyCoQuan"
+"""The agency seal's signature field (signatures.engine.SEAL_FIELD), the last signature of an issued file."""
+_LTA_CHANGES = {ChangeKind.VALIDATION_DATA_ADDED, ChangeKind.TIMESTAMP_ADDED}
+
+
+def _later_revisions(reader: PdfFileReader, reports: list[SignatureReport]) -> list[RevisionChanges]:
+    """The changes of each revision after the first signed one; [] when the file cannot be described."""
+    signed = [report.revision for report in reports if report.revision is not None]
+    if not signed or min(signed) + 1 >= reader.xrefs.total_revisions:
+        return []
+    try:
+        revisions = describe_revisions(reader, since=min(signed) + 1)
+    except Exception:  # hostile structure: keep pyHanko's verdicts, without the description
+        logger.info("Could not describe the revisions of a signed file", exc_info=True)
+        return []
+    signers = {report.field_name: report.signer_name for report in reports}
+    for revision in revisions:
+        for change in revision.changes:
+            if change.kind in (ChangeKind.SIGNATURE_ADDED, ChangeKind.TIMESTAMP_ADDED):
+                change.signer = signers.get(change.name, "")
+    return revisions
+
+
+def _judge_later_changes(reports: list[SignatureReport], revisions: list[RevisionChanges]) -> None:
+    """Tighten pyHanko's verdicts with what the later revisions did.
+
+    * A later change of what the pages show (content replaced or drawn over, pages added or removed, a
+      field's appearance replaced while its value stayed) is never allowed, whatever pyHanko's form-filling
+      rule said: that is how shadow attacks pass.
+    * The issuing agency's expected additions (Decree 30: number and date filled into the two empty text
+      fields, the agency seal added in its field by a trusted signer, and validation data) make no warning:
+      they are named instead.
+    """
+    by_field = {report.field_name: report for report in reports}
+    for report in reports:
+        if report.revision is None:
+            continue
+        later = [change for revision in revisions if revision.revision > report.revision
+                 for change in revision.changes]
+        if not later:
+            continue
+        if any(change.kind in VISIBLE_CONTENT_CHANGES for change in later):
+            report.visible_content_changed = True
+            if report.coverage:
+                apply_verdict_rule(report)
+            else:  # a signature pyHanko could not process: say that the file also changed afterwards
+                _add(report.reasons, MSG_VISIBLE_CONTENT_CHANGED)
+                report.verdict = Verdict.INVALID
+            continue
+        if not report.coverage and report.verdict == Verdict.INVALID:
+            if any(change.kind not in _LTA_CHANGES for change in later):
+                _add(report.reasons, MSG_CHANGED_AFTER_SIGNING)
+    for report in reports:
+        if report.revision is None or report.modification_level != "form_filling" or report.docmdp_ok is False:
+            continue
+        later = [change for revision in revisions if revision.revision > report.revision
+                 for change in revision.changes]
+        seal = by_field.get(ISSUING_SEAL_FIELD)
+        if not later or seal is None or seal is report or seal.verdict != Verdict.VALID:
+            continue
+        if seal.revision is None or seal.revision <= report.revision:
+            continue
+        added = [change for change in later if change.kind == ChangeKind.SIGNATURE_ADDED]
+        filled = [change for change in later if change.kind == ChangeKind.FIELD_FILLED]
+        others = [change for change in later
+                  if change.kind not in _LTA_CHANGES | {ChangeKind.SIGNATURE_ADDED, ChangeKind.FIELD_FILLED}]
+        if others or [change.name for change in added] != [ISSUING_SEAL_FIELD]:
+            continue
+        names = [change.name for change in filled]
+        if len(set(names)) != len(names) or not set(names) <= ISSUING_FIELDS:
+            continue
+        report.issuing_agency = seal.signer_name
+        report.issuing_filled = bool(filled)
+        report.warnings = [warning for warning in report.warnings if warning != WARN_FORM_FILLING]
+        apply_verdict_rule(report)
 
 
 def _signature_entries(reader: PdfFileReader) -> tuple[list[tuple[list[str], Any]], Exception | None]:

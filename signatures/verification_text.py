@@ -6,11 +6,14 @@ person looking at it uses. Times are shown in the site's time zone (Asia/Ho_Chi_
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from signatures.revisions import Change, ChangeKind, RevisionChanges
 from signatures.verification import VERDICT_LABELS, SignatureReport, Verdict, VerificationReport
 
 
@@ -46,6 +49,69 @@ def _modifications(value: str) -> str:
     }.get(value, _("Not analysed"))
 
 
+def issuing_note(signature: SignatureReport) -> str:
+    """The issuing agency's expected additions, named (Decree 30: number, date and seal)."""
+    if not signature.issuing_agency:
+        return ""
+    if signature.issuing_filled:
+        return _("Number and date filled in by the issuing agency, sealed by %(agency)s") % {
+            "agency": signature.issuing_agency
+        }
+    return _("Sealed by the issuing agency, %(agency)s") % {"agency": signature.issuing_agency}
+
+
+def change_text(change: Change) -> str:
+    """One change of a later revision in words."""
+    values = {"page": change.page, "name": change.name, "count": change.count, "signer": change.signer or "-"}
+    kind = change.kind
+    if kind == ChangeKind.CONTENT_REPLACED:
+        if change.page:
+            return _("Content of page %(page)s replaced or altered") % values
+        return _("Content drawn on the pages (an image or drawing) replaced") % values
+    if kind == ChangeKind.CONTENT_DRAWN_OVER:
+        return _("Content drawn over page %(page)s") % values
+    if kind == ChangeKind.PAGES_ADDED:
+        return ngettext("%(count)s page added", "%(count)s pages added", change.count) % values
+    if kind == ChangeKind.PAGES_REMOVED:
+        return ngettext("%(count)s page removed", "%(count)s pages removed", change.count) % values
+    if kind == ChangeKind.ANNOTATION_ADDED:
+        return _("Annotation added on page %(page)s (%(name)s)") % values
+    if kind == ChangeKind.ANNOTATION_CHANGED:
+        return _("Annotation changed on page %(page)s (%(name)s)") % values
+    if kind == ChangeKind.ANNOTATION_REMOVED:
+        return _("Annotation removed from page %(page)s (%(name)s)") % values
+    if kind == ChangeKind.FIELD_FILLED:
+        return _("Form field filled: %(name)s") % values
+    if kind == ChangeKind.FIELD_VALUE_CHANGED:
+        return _("Form field value changed: %(name)s") % values
+    if kind == ChangeKind.FIELD_APPEARANCE_REPLACED:
+        return _("Visible appearance of form field %(name)s replaced while its value stayed the same") % values
+    if kind == ChangeKind.FIELD_ADDED:
+        return _("Form field added: %(name)s") % values
+    if kind == ChangeKind.FIELD_CHANGED:
+        return _("Form field changed (position, type or flags): %(name)s") % values
+    if kind == ChangeKind.SIGNATURE_ADDED:
+        return _("Signature added in field %(name)s by %(signer)s") % values
+    if kind == ChangeKind.SIGNATURE_CHANGED:
+        return _("Signature dictionary rewritten after signing: %(name)s") % values
+    if kind == ChangeKind.TIMESTAMP_ADDED:
+        return _("Document timestamp added by %(signer)s") % values
+    if kind == ChangeKind.VALIDATION_DATA_ADDED:
+        return _("Validation data added (certificates, revocation information)")
+    return _("Other objects of the file changed")
+
+
+def revision_lines(revisions: Sequence[RevisionChanges]) -> list[tuple[str, str]]:
+    """One line per later revision, numbered from 1 for the original file."""
+    return [
+        (
+            _("Revision %(number)s") % {"number": revision.revision + 1},
+            "; ".join(change_text(change) for change in revision.changes) or _("No change to the content"),
+        )
+        for revision in revisions
+    ]
+
+
 def _revocation(signature: SignatureReport) -> str:
     if signature.revocation == "revoked":
         if signature.revocation_time is not None:
@@ -69,9 +135,13 @@ def _timestamp(signature: SignatureReport) -> str:
 
 
 def signature_lines(
-    signature: SignatureReport, number: int, validation_time: datetime | None = None
+    signature: SignatureReport,
+    number: int,
+    validation_time: datetime | None = None,
+    later: Sequence[RevisionChanges] = (),
 ) -> list[tuple[str, str]]:
-    """One signature (or document timestamp) in words, its verdict first and its reasons last."""
+    """One signature (or document timestamp) in words, its verdict first and its reasons last; `later` are the
+    revisions made after it (`VerificationReport.changes_after`), each listed with what it changed."""
     if signature.is_document_timestamp:
         heading = _("Document timestamp %(number)s") % {"number": number}
     else:
@@ -100,7 +170,9 @@ def signature_lines(
     if signature.coverage:
         lines.append((_("Signed content intact"), _yes_no(signature.intact and signature.valid)))
         lines.append((_("Signature covers"), _coverage(signature.coverage)))
-        lines.append((_("Changes after signing"), _modifications(signature.modification_level)))
+        lines.append((_("Changes after signing"),
+                      issuing_note(signature) or _modifications(signature.modification_level)))
+    lines.extend(revision_lines(later))
     if not signature.is_document_timestamp:
         if signature.signing_time is not None:
             lines.append((_("Signing time (stated by the signer)"), _time(signature.signing_time)))
@@ -125,7 +197,7 @@ def report_lines(report: VerificationReport) -> list[tuple[str, str]]:
     if report.error:
         lines.append((_("Problem"), _(report.error)))
     for number, signature in enumerate(report.signatures, start=1):
-        lines.extend(signature_lines(signature, number, report.validation_time))
+        lines.extend(signature_lines(signature, number, report.validation_time, report.changes_after(signature)))
     if report.verdict == Verdict.UNSIGNED:
         lines.append((_("Reason"), _("The file does not contain any digital signature.")))
     return lines

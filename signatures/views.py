@@ -37,14 +37,27 @@ def _act(request: HttpRequest, call, success: str) -> bool:
     return True
 
 
-class Pkcs12Form(forms.Form):
+class OwnerConfirmationMixin:
+    """Administrators (only) get the box that confirms the owner of a certificate naming somebody else."""
+
+    def __init__(self, *args, is_admin: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if is_admin:
+            self.fields["confirm_owner"] = forms.BooleanField(
+                label=gettext_lazy("I confirm that this certificate belongs to the chosen person"), required=False,
+                help_text=gettext_lazy("Only when its subject names somebody else (another name, e-mail or user "
+                                       "id) and you checked that it is theirs. Recorded in the audit trail."),
+            )
+
+
+class Pkcs12Form(OwnerConfirmationMixin, forms.Form):
     file = forms.FileField(label=gettext_lazy("Certificate file (.p12 or .pfx)"))
     password = forms.CharField(label=gettext_lazy("Password of the file"), widget=forms.PasswordInput, required=False)
     image = forms.FileField(label=gettext_lazy("Signature or seal image (PNG, transparent background)"),
                             required=False)
 
 
-class CertificateOnlyForm(forms.Form):
+class CertificateOnlyForm(OwnerConfirmationMixin, forms.Form):
     file = forms.FileField(label=gettext_lazy("Certificate (.cer, .crt or .pem)"))
     chain = forms.FileField(label=gettext_lazy("Issuing CA certificates (optional)"), required=False)
     key_storage = forms.ChoiceField(label=gettext_lazy("Where the key is"), choices=[
@@ -60,25 +73,28 @@ def _target(request: HttpRequest, data: dict) -> services.CredentialInput:
     """Whose certificate the form imports: the agency's seal, a person of the agency chosen by an
     administrator, or the person themselves (services.import_* check who may import what)."""
     target, image = request.POST.get("for", "me"), data["image"].read() if data.get("image") else None
+    confirm_owner = bool(data.get("confirm_owner"))
     if target == "seal":
         return services.CredentialInput(kind=CredentialKind.SEAL, agency=request.user.agency, image_png=image)
     if target == "person":
         if posted_int(request, "person") is None:
             raise ValidationError({"person": _("Choose the person the certificate belongs to.")})
         person = posted_person_or_404(request, "person", agency_id=request.user.agency_id)
-        return services.CredentialInput(kind=CredentialKind.PERSONAL, user=person, image_png=image)
-    return services.CredentialInput(kind=CredentialKind.PERSONAL, user=request.user, image_png=image)
+        return services.CredentialInput(kind=CredentialKind.PERSONAL, user=person, image_png=image,
+                                        confirm_owner=confirm_owner)
+    return services.CredentialInput(kind=CredentialKind.PERSONAL, user=request.user, image_png=image,
+                                    confirm_owner=confirm_owner)
 
 
 @login_required
 def certificates(request: HttpRequest) -> HttpResponse:
     user = request.user
     is_admin = user.has_perm("signatures.add_signingcredential") and user.agency_id is not None
-    p12_form, cert_form = Pkcs12Form(), CertificateOnlyForm()
+    p12_form, cert_form = Pkcs12Form(is_admin=is_admin), CertificateOnlyForm(is_admin=is_admin)
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "pkcs12":
-            p12_form = Pkcs12Form(request.POST, request.FILES)
+            p12_form = Pkcs12Form(request.POST, request.FILES, is_admin=is_admin)
             if p12_form.is_valid():
                 data = p12_form.cleaned_data
                 if _act(request, lambda: services.import_pkcs12(
@@ -86,7 +102,7 @@ def certificates(request: HttpRequest) -> HttpResponse:
                         _("The certificate was imported; its key is stored encrypted.")):
                     return redirect("signatures:certificates")
         elif action == "certificate":
-            cert_form = CertificateOnlyForm(request.POST, request.FILES)
+            cert_form = CertificateOnlyForm(request.POST, request.FILES, is_admin=is_admin)
             if cert_form.is_valid():
                 data = cert_form.cleaned_data
                 chain = data["chain"].read() if data.get("chain") else b""

@@ -22,6 +22,7 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://eoffice@db.internal:5432/eoffice",
     "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
     "SIGNING_KEY_ENCRYPTION_KEY": "qUhTqFd1pVvB7m1o0yWq4zq8Qm2p7F0kq4Yd9y1xR1c=",
+    "AUDIT_HMAC_KEY": "mT0v3r9Yk8xq2Lr6Wc1Zp5Jd7Hs4Nb0Ge3Fa9Qu2Vi8=",
 }
 
 
@@ -61,6 +62,15 @@ def test_an_empty_or_malformed_key_encryption_key_is_refused_for_deployment():
         result = run_check({**PRODUCTION_ENV, "SIGNING_KEY_ENCRYPTION_KEY": value})
         assert result.returncode != 0, value
         assert "eoffice.E003" in result.stdout + result.stderr or "eoffice.E004" in result.stdout + result.stderr
+
+
+def test_development_or_malformed_audit_key_is_refused_for_deployment():
+    env = dict(PRODUCTION_ENV)
+    del env["AUDIT_HMAC_KEY"]
+    result = run_check(env)
+    assert result.returncode != 0 and "audit.E001" in result.stdout + result.stderr
+    result = run_check({**PRODUCTION_ENV, "AUDIT_HMAC_KEY": "c2hvcnQ="})
+    assert result.returncode != 0 and "audit.E002" in result.stdout + result.stderr
 
 
 def test_embedded_defaults_run_tasks_in_process():

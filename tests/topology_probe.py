@@ -34,7 +34,8 @@ def verify(path: str) -> dict:
         "error": report.error,
         "signatures": [
             {key: getattr(s, key) for key in ("field_name", "signer_name", "trusted", "intact", "valid", "coverage",
-                                              "modification_level", "reasons")} | {"verdict": str(s.verdict)}
+                                              "modification_level", "reasons", "issuing_agency", "issuing_filled")}
+            | {"verdict": str(s.verdict)}
             for s in report.signatures
         ],
     }

@@ -2,18 +2,13 @@
 
 from django.contrib import admin
 
+from accounts.admin_scope import AgencyScopedAdmin
+from accounts.selectors import in_administered_agencies
+from eoffice.admin_scope import ReadOnlyModelAdmin
+
 from .models import Assignment, ExtensionRequest, IncomingCase, Notice
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+ReadOnlyAdmin = ReadOnlyModelAdmin
 
 
 class AssignmentInline(admin.TabularInline):
@@ -56,9 +51,17 @@ class ReviewStepInline(admin.TabularInline):
     fields = ("order", "action", "role", "user")
     raw_id_fields = ("user",)
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":  # people of the agencies the administrator administers
+            kwargs["queryset"] = in_administered_agencies(db_field.related_model._default_manager.all(), request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(ReviewChain)
-class ReviewChainAdmin(admin.ModelAdmin):
+class ReviewChainAdmin(AgencyScopedAdmin, admin.ModelAdmin):
+    """The chains of the agencies the administrator administers (accounts.selectors); another agency's is
+    a 404 and cannot be chosen."""
+
     list_display = ("name", "agency", "document_type", "is_active")
     list_filter = ("is_active",)
     list_select_related = ("agency", "document_type")

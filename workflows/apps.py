@@ -27,3 +27,10 @@ class WorkflowsConfig(AppConfig):
 
         post_save.connect(verify_attached_pdf, sender=DraftVersion, dispatch_uid="workflows.verify_draft_version")
         draft_signing.register()
+
+        # A secret draft's events (signing ones included) only for those who may see the draft.
+        from audit.selectors import register_target_filter
+
+        from .drafting_selectors import audit_target_filter
+
+        register_target_filter("workflows.draft", audit_target_filter)

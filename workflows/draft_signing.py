@@ -50,10 +50,11 @@ def signing_requests_of(draft: Draft):
 # --- the signer ---------------------------------------------------------------------------------
 
 
-def request_personal_signature(actor, draft: Draft, *, password: str) -> SigningRequest:
+def request_personal_signature(actor, draft: Draft, *, password: str, otp_code: str = "") -> SigningRequest:
     """The signer (or their delegate, recording KT./TUQ./TL.) signs the approved draft's latest PDF with
-    their own certificate; the number and date stay blank for the clerk."""
-    signing.confirm_password(actor, password)
+    their own certificate; the number and date stay blank for the clerk. Confirmed with the password and a
+    fresh one-time code (signatures.services.confirm_signer)."""
+    signing.confirm_signer(actor, password, otp_code)
     return _request_personal(actor, draft)
 
 
@@ -82,11 +83,12 @@ def _request_personal(actor, draft: Draft) -> SigningRequest:
 # --- the clerk ----------------------------------------------------------------------------------
 
 
-def request_seal(actor, draft: Draft, *, password: str, register_id: int | None = None) -> SigningRequest:
+def request_seal(actor, draft: Draft, *, password: str, otp_code: str = "",
+                 register_id: int | None = None) -> SigningRequest:
     """The clerk issues the digitally signed draft: the number and date come from the register now (the
     document is registered in this transaction), and the signing task fills them into the leader-signed PDF,
     applies the agency seal over the whole file and signs the PDF attachments at the top right."""
-    signing.confirm_password(actor, password)
+    signing.confirm_signer(actor, password, otp_code)
     return _request_seal(actor, draft, register_id=register_id)
 
 

@@ -176,7 +176,8 @@ class DraftViewSet(JSONOnlyMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
     @action(detail=True, methods=["post"])
     @extend_schema(request=PasswordSerializer, responses={202: SigningRequestSerializer})
     def sign(self, request: Request, pk=None) -> Response:
-        """The signer signs the draft's latest PDF version (password confirmation); 202 with the request,
+        """The signer signs the draft's latest PDF version (confirmed with the password and `otp`, a fresh
+        one-time code); 202 with the request,
         followed at /api/v1/signing-requests/{id}/."""
         signing_request = draft_signing.request_personal_signature(request.user, self.get_object(),
                                                                    **password_data(request))
@@ -188,7 +189,7 @@ class DraftViewSet(JSONOnlyMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         """The clerk issues the signed draft: number and date from the register, then the agency seal."""
         data = password_data(request, SealSerializer)
         signing_request = draft_signing.request_seal(request.user, self.get_object(), password=data["password"],
-                                                     register_id=data.get("register_id"))
+                                                     otp_code=data["otp_code"], register_id=data.get("register_id"))
         return Response(SigningRequestSerializer(signing_request).data, status=status.HTTP_202_ACCEPTED)
 
 

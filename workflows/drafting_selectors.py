@@ -63,6 +63,19 @@ def drafts_for(user) -> QuerySet[Draft]:
     )
 
 
+def audit_target_filter(user) -> Q:
+    """For the audit trail (audit.selectors, registered in WorkflowsConfig.ready): the events of a secret
+    draft (its subject, its signing) only for someone who may see the draft (drafts_for), like
+    documents.selectors.audit_target_filter for documents; compared on the text of the id."""
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+
+    kept_from_user = Draft.objects.exclude(confidentiality=Confidentiality.NORMAL).exclude(
+        pk__in=drafts_for(user).values("pk")
+    )
+    return ~Q(target_id__in=kept_from_user.annotate(pk_text=Cast("pk", CharField())).values("pk_text"))
+
+
 def _pk_text():  # noqa: N802 - an expression, named like one
     from django.db.models import CharField
     from django.db.models.functions import Cast

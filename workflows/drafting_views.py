@@ -226,7 +226,7 @@ def _signing_act(request: HttpRequest, call, success: str) -> None:
 def draft_sign(request: HttpRequest, pk: int) -> HttpResponse:
     draft = _draft_or_404(request, pk)
     _signing_act(request, lambda: draft_signing.request_personal_signature(
-        request.user, draft, password=request.POST.get("password", "")),
+        request.user, draft, password=request.POST.get("password", ""), otp_code=request.POST.get("otp", "")),
         _("Your signature is being applied; this page shows when it is done."))
     return redirect("workflows:draft", pk=draft.pk)
 
@@ -236,7 +236,8 @@ def draft_sign(request: HttpRequest, pk: int) -> HttpResponse:
 def draft_seal(request: HttpRequest, pk: int) -> HttpResponse:
     draft = _draft_or_404(request, pk)
     _signing_act(request, lambda: draft_signing.request_seal(request.user, draft,
-                                                             password=request.POST.get("password", "")),
+                                                             password=request.POST.get("password", ""),
+                                                             otp_code=request.POST.get("otp", "")),
                  _("The document is registered; number, date and the agency seal are being applied."))
     return redirect("workflows:draft", pk=draft.pk)
 
@@ -247,6 +248,7 @@ def draft_signing_retry(request: HttpRequest, pk: int) -> HttpResponse:
     signing_request = get_object_or_404(
         visible_signing_requests(request.user).filter(subject_type=draft_signing.SUBJECT_TYPE), pk=pk)
     _signing_act(request, lambda: signing_services.retry(request.user, signing_request,
-                                                         password=request.POST.get("password", "")),
+                                                         password=request.POST.get("password", ""),
+                                                         otp_code=request.POST.get("otp", "")),
                  _("Signing was queued again."))
     return redirect("workflows:draft", pk=signing_request.subject_id)

@@ -10,13 +10,19 @@ register = template.Library()
 
 @register.inclusion_tag("signatures/file_verification.html")
 def file_verification(blob) -> dict:
-    from ..verification import VERDICT_LABELS, translated
+    from ..verification import VERDICT_LABELS, SignatureReport, VerificationReport, translated
+    from ..verification_text import issuing_note, revision_lines
 
     verification = getattr(blob, "verification", None) if blob is not None else None
     if verification is None or verification.state != "done":
         return {"verification": verification, "pending": verification is not None}
+    try:  # the stored report, for the revisions made after each signature
+        report = VerificationReport.from_dict(verification.report)
+    except (KeyError, TypeError, ValueError):
+        report = None
     signatures = []
-    for signature in verification.report.get("signatures", []):
+    for index, signature in enumerate(verification.report.get("signatures", [])):
+        parsed = report.signatures[index] if report is not None else SignatureReport(field_name="")
         signatures.append({
             "signer": signature.get("signer_name", ""),
             "verdict": signature.get("verdict", ""),
@@ -24,6 +30,8 @@ def file_verification(blob) -> dict:
             "signing_time": signature.get("signing_time", ""),
             "reasons": translated(signature.get("reasons", [])),
             "warnings": translated(signature.get("warnings", [])),
+            "note": issuing_note(parsed),
+            "changes": revision_lines(report.changes_after(parsed)) if report is not None else [],
         })
     return {
         "verification": verification,

@@ -21,8 +21,9 @@ def admin_client(client):
     return client
 
 
-def test_administrator_creates_an_agency_in_the_admin(admin_client):
-    parent = AgencyFactory(name="UBND tỉnh Hòa Bình")
+def test_administrator_creates_an_agency_in_the_admin(admin_client, settings):
+    settings.ADMIN_SCOPE_INCLUDES_SUBTREE = True  # an agency below their own is one they administer
+    parent = admin_client.user.agency
     response = admin_client.post(reverse("admin:accounts_agency_add"), {
         "name": "Sở Văn hóa", "abbreviation": "SVHTTDL", "kind": "province_body", "parent": parent.pk,
         "is_active": "on", "identifier": "000.15.00.H10", "legacy_code": "H10.15", "place_name": "Hòa Bình",
@@ -36,9 +37,11 @@ def test_administrator_creates_an_agency_in_the_admin(admin_client):
     assert event.actor_id == admin_client.user.pk and event.target_id == str(agency.pk)
 
 
-def test_identifier_longer_than_35_characters_is_refused(admin_client):
+def test_identifier_longer_than_35_characters_is_refused(admin_client, settings):
+    settings.ADMIN_SCOPE_INCLUDES_SUBTREE = True
     response = admin_client.post(reverse("admin:accounts_agency_add"), {
         "name": "Sở X", "abbreviation": "SX", "kind": "province_body", "identifier": "A" * 36,
+        "parent": admin_client.user.agency_id,
         "units-TOTAL_FORMS": "0", "units-INITIAL_FORMS": "0",
     })
     assert response.status_code == 200 and not Agency.objects.filter(name="Sở X").exists()

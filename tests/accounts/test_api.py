@@ -93,7 +93,9 @@ def test_anyone_logged_in_reads_the_agency_tree():
     assert staff.get("/api/v1/agencies/", {"page_size": 1}).json()["next"]
 
 
-def test_only_administrators_create_and_change_agencies():
+def test_only_administrators_create_and_change_agencies(settings):
+    # A new agency must be one its creator administers: below their own, when the scope includes the subtree.
+    settings.ADMIN_SCOPE_INCLUDES_SUBTREE = True
     province = AgencyFactory()
     payload = {"name": "Sở Y tế", "abbreviation": "SYT", "kind": AgencyKind.PROVINCE_BODY, "parent": province.pk,
                "identifier": "H10.30", "legacy_code": "000.00.30.H10"}
@@ -123,7 +125,7 @@ def test_only_administrators_create_and_change_agencies():
 def test_agency_validation():
     province = AgencyFactory()
     department = AgencyFactory(parent=province)
-    client = api(admin(province))
+    client = api(User.objects.create_superuser("root", "root@example.gov.vn", "x-very-long-pass"))
     response = client.post("/api/v1/agencies/", {"name": "X", "abbreviation": "X", "identifier": "bad id!"}, format="json")
     assert response.status_code == 400 and set(response.json()["errors"]) == {"identifier"}
     response = client.post("/api/v1/agencies/", {"name": "X", "abbreviation": "X", "identifier": province.identifier})
@@ -162,6 +164,9 @@ def test_units_are_listed_per_agency_and_managed_by_administrators():
     response = client.post("/api/v1/units/", foreign_parent, format="json")
     assert response.status_code == 400 and set(response.json()["errors"]) == {"parent"}
     response = client.patch(f"/api/v1/units/{unit.pk}/", {"agency": other.pk, "parent": None}, format="json")
+    assert response.status_code == 403  # another agency's: out of this administrator's reach
+    root = api(User.objects.create_superuser("root", "root@example.gov.vn", "x-very-long-pass"))
+    response = root.patch(f"/api/v1/units/{unit.pk}/", {"agency": other.pk, "parent": None}, format="json")
     assert response.status_code == 400 and "agency" in response.json()["errors"]
     response = client.patch(f"/api/v1/units/{unit.pk}/", {"name": "Tổ Văn thư – Lưu trữ"}, format="json")
     assert response.status_code == 200
@@ -221,12 +226,12 @@ def test_roles_change_is_recorded_and_superusers_are_out_of_reach():
     assert event.agency_id == agency.pk
     root = User.objects.create_superuser("root", "root@example.gov.vn", "x-very-long-pass")
     response = client.patch(f"/api/v1/users/{root.pk}/", {"password": "Another-long-pass-2025"}, format="json")
-    assert response.status_code == 403
+    assert response.status_code == 404  # in no agency this administrator administers
     assert api(make_user(roles.STAFF, agency)).patch(f"/api/v1/users/{person.pk}/", {"roles": []}).status_code == 403
     assert len(events_of(events.USER_CHANGED)) == 1
 
 
-def test_people_list_is_the_own_agency_unless_administrator():
+def test_people_list_is_the_own_agency_and_the_administered_ones():
     agency, other = AgencyFactory(), AgencyFactory()
     me = make_user(roles.STAFF, agency)
     colleague = make_user(roles.CLERK, agency)
@@ -237,7 +242,10 @@ def test_people_list_is_the_own_agency_unless_administrator():
     assert api(me).get(f"/api/v1/users/{stranger.pk}/").status_code == 404
     administrator = admin(agency)
     ids = {row["id"] for row in api(administrator).get("/api/v1/users/", {"page_size": 100}).json()["results"]}
-    assert stranger.pk in ids and me.pk in ids
+    assert stranger.pk not in ids and me.pk in ids  # tests/accounts/test_admin_scope.py: the whole rule
+    superuser = User.objects.create_superuser("root", "root@example.gov.vn", "x-very-long-pass")
+    ids = {row["id"] for row in api(superuser).get("/api/v1/users/", {"page_size": 100}).json()["results"]}
+    assert {stranger.pk, me.pk} <= ids
 
 
 # --- delegations ----------------------------------------------------------------------------------

@@ -198,7 +198,7 @@ def test_an_event_is_chained_after_its_transaction_and_a_lost_chaining_is_report
     out, _err = run_verify()
     assert "5 events checked (1 written in the last minutes wait to be chained)" in out
     # The process died before chaining it: once the grace has passed, verification names it...
-    AuditEvent.objects.filter(pk=waiting.pk).update(created_at=waiting.created_at - UNCHAINED_GRACE * 2)
+    AuditEvent.objects.filter(pk=waiting.pk).update(written_at=waiting.created_at - UNCHAINED_GRACE * 2)
     broken = verify_chain(chain_key(agency.pk))
     assert (broken.seq, broken.event_id, broken.reason) == (6, waiting.pk, "an event was never chained")
     # ... and the periodic task (or `verify_audit --chain-pending`) chains it in place.

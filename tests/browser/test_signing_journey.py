@@ -1,5 +1,6 @@
 """A leader signs the approved draft from its page and the clerk issues it with the agency seal, in the
-browser; the issued PDF then carries both signatures, valid."""
+browser, each with two-factor authentication (a code after the password at log-in, and a fresh one with the
+signature); the issued PDF then carries both signatures, valid."""
 
 from __future__ import annotations
 
@@ -18,10 +19,9 @@ from signatures.models import SigningRequest, SigningState
 from signatures.sample_documents import build_decree30_pdf
 from signatures.verification import Verdict, verify_pdf
 from tests.factories import PASSWORD, AgencyFactory, UnitFactory, clerk, doc_type, make_user
+from tests.otp import code_for, enrol
 from workflows import drafting_services as ds
 from workflows.drafting import DraftState
-
-from .test_workflow_journeys import session_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -54,20 +54,40 @@ def ready_draft(reference_data):
     return draft, people
 
 
-def test_leader_signs_and_clerk_issues_with_the_seal(browser, live_server, ready_draft):
+def session_with_code(browser, live_server, user):
+    """Logged in as `user` with an authenticator app: the password, then the code page; returns the page and
+    the device (its next code is `code_for(device, step=1)`: the log-in used the current one)."""
+    device = enrol(user)
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r"/settings/account/verify/"))
+    page.fill("#id_code", code_for(device))
+    page.press("#id_code", "Enter")
+    page.wait_for_url(re.compile(r"/documents/"))
+    return page, device
+
+
+def test_leader_signs_and_clerk_issues_with_the_seal(browser, live_server, ready_draft, settings):
+    settings.OTP_REQUIRED = True
     draft, people = ready_draft
-    leader = session_of(browser, live_server, people["leader"])
+    leader, leader_app = session_with_code(browser, live_server, people["leader"])
     leader.goto(f"{live_server.url}/work/drafts/{draft.pk}/")
     leader.fill("#sign-form input[name=password]", PASSWORD)
+    leader.fill("#sign-form input[name=otp]", code_for(leader_app, step=1))
     leader.click("#sign-form button[type=submit]")
     leader.wait_for_url(re.compile(rf"/work/drafts/{draft.pk}/$"))
     personal = SigningRequest.objects.get(subject_type="workflows.draft", subject_id=draft.pk, kind="personal")
     assert personal.state == SigningState.DONE, personal.error
     assert leader.locator("#signing .signing-request.state-done").count() == 1
 
-    issuer = session_of(browser, live_server, people["clerk"])
+    issuer, clerk_app = session_with_code(browser, live_server, people["clerk"])
     issuer.goto(f"{live_server.url}/work/drafts/{draft.pk}/")
     issuer.fill("#seal-form input[name=password]", PASSWORD)
+    issuer.fill("#seal-form input[name=otp]", code_for(clerk_app, step=1))
     issuer.click("#seal-form button[type=submit]")
     issuer.wait_for_url(re.compile(rf"/work/drafts/{draft.pk}/$"))
     seal = SigningRequest.objects.exclude(pk=personal.pk).get(subject_type="workflows.draft", subject_id=draft.pk)
@@ -81,5 +101,5 @@ def test_leader_signs_and_clerk_issues_with_the_seal(browser, live_server, ready
     # pyHanko runs its own event loop: validate off the test thread, where Playwright's loop is running.
     with ThreadPoolExecutor(1) as pool:
         report = pool.submit(verify_pdf, issued, trust_roots=roots, intermediates=intermediates).result()
-    assert [s.verdict for s in report.signatures] == [Verdict.VALID_WITH_WARNINGS, Verdict.VALID]
+    assert [s.verdict for s in report.signatures] == [Verdict.VALID, Verdict.VALID]  # number, date, seal: expected
     assert [s.signer_name for s in report.signatures][0] == "Bùi Văn Khánh"

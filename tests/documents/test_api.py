@@ -74,7 +74,7 @@ def incoming_payload(**overrides) -> dict:
 def verbs_for(document_id: int) -> list[str]:
     return list(
         AuditEvent.objects.filter(target_type="documents.document", target_id=str(document_id))
-        .order_by("seq").values_list("verb", flat=True)
+        .order_by("id").values_list("verb", flat=True)
     )
 
 
@@ -263,12 +263,15 @@ def test_secret_document_is_invisible_to_a_colleague_until_granted():
     assert colleague_api.get(detail).status_code == 404
     assert listed_ids(colleague_api) == [normal.pk]
 
-    response = owner_api.post(f"{detail}grants/", {"user": colleague.pk}, format="json")
+    response = owner_api.post(f"{detail}grants/", {"user": colleague.pk, "confirm": True}, format="json")
     assert response.status_code == 201 and response.json() == {"user": colleague.pk, "group": None}
     assert colleague_api.get(detail).status_code == 200
     assert set(listed_ids(colleague_api)) == {normal.pk, secret.pk}
     granted = AuditEvent.objects.get(verb=events.DOCUMENT_ACCESS_GRANTED)
-    assert granted.target_id == str(secret.pk) and granted.data == {"user_id": colleague.pk, "group": None}
+    assert granted.target_id == str(secret.pk) and granted.data == {
+        "user_id": colleague.pk, "group": None, "to": colleague.display_name, "user_agency_id": agency.pk,
+        "other_agency": False, "confidentiality": Confidentiality.SECRET, "confirmed": True,
+    }
 
     response = owner_api.delete(f"{detail}grants/", {"user": colleague.pk}, format="json")
     assert response.status_code == 204
@@ -471,7 +474,7 @@ def test_register_printout_is_recorded_and_needs_the_print_role():
     response = api.get(url, {"format": "xlsx", "date_from": timezone.localdate().isoformat()})
     assert response.status_code == 200 and response.content.startswith(b"PK\x03\x04")
     assert ".xlsx" in response["Content-Disposition"]
-    printed = list(AuditEvent.objects.filter(verb=events.REGISTER_PRINTED).order_by("seq"))
+    printed = list(AuditEvent.objects.filter(verb=events.REGISTER_PRINTED).order_by("id"))
     assert [(e.data["format"], e.data["rows"], e.target_id) for e in printed] == [
         ("pdf", 1, str(register.pk)), ("xlsx", 1, str(register.pk))
     ]

@@ -127,6 +127,10 @@ def test_clerk_shares_a_secret_document_with_a_person_of_another_agency(client, 
     client.logout()
     login(client, owner)
     response = client.post(reverse("documents:detail", args=[secret.pk]), {"username": outsider.username})
+    assert response.status_code == 400 and 'id="grant-confirmation"' in response.content.decode()
+    assert not AuditEvent.objects.filter(verb=events.DOCUMENT_ACCESS_GRANTED, target_id=str(secret.pk)).exists()
+    response = client.post(reverse("documents:detail", args=[secret.pk]),
+                           {"username": outsider.username, "confirm": "on"})
     assert response.status_code == 302
     assert AuditEvent.objects.filter(verb=events.DOCUMENT_ACCESS_GRANTED, target_id=str(secret.pk)).count() == 1
     client.logout()

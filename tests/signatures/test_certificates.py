@@ -65,8 +65,8 @@ def test_who_may_import_what(setup):
         services.import_pkcs12(other_admin, seal, p12, "pw")
     with pytest.raises(PermissionDenied):  # a person for a colleague
         services.import_pkcs12(o.colleague, personal(o.handler), pki.add_person("h", "H").to_pkcs12(b"pw"), "pw")
-    own = services.import_pkcs12(o.handler, personal(o.handler), pki.add_person("h2", "Lê Văn Xử").to_pkcs12(b"pw"),
-                                 "pw")
+    own = services.import_pkcs12(o.handler, personal(o.handler),
+                                 pki.add_person("h2", o.handler.display_name).to_pkcs12(b"pw"), "pw")
     assert own.key_storage == "stored" and own.is_active
     event = AuditEvent.objects.get(verb=events.CREDENTIAL_IMPORTED, target_id=str(own.pk))
     assert event.actor_id == o.handler.pk and event.data["fingerprint"] == own.fingerprint
@@ -74,8 +74,9 @@ def test_who_may_import_what(setup):
 
 def test_a_new_certificate_replaces_the_previous_one(setup):
     o, pki, _admin = setup
-    first = services.import_pkcs12(o.handler, personal(o.handler), pki.add_person("a", "A").to_pkcs12(b"pw"), "pw")
-    second = services.import_pkcs12(o.handler, personal(o.handler), pki.add_person("b", "B").to_pkcs12(b"pw"), "pw")
+    name = o.handler.display_name  # a personal certificate must name its owner (test_certificate_owner.py)
+    first = services.import_pkcs12(o.handler, personal(o.handler), pki.add_person("a", name).to_pkcs12(b"pw"), "pw")
+    second = services.import_pkcs12(o.handler, personal(o.handler), pki.add_person("b", name).to_pkcs12(b"pw"), "pw")
     first.refresh_from_db()
     assert (first.is_active, second.is_active) == (False, True)
     assert AuditEvent.objects.filter(verb=events.CREDENTIAL_DEACTIVATED, target_id=str(first.pk)).exists()

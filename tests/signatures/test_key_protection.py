@@ -507,8 +507,8 @@ def test_imports_record_no_key_password_or_pin(keyed, demo_pkis, superuser_actor
     o = keyed.office
     pki = demo_pkis[-1]
     p12_password, pin = "Mật-khẩu-p12-7Zq!", "PIN-4921-xq"
-    newcomer = pki.add_person("nguoi.moi", "Nguyễn Văn Mới")
-    token_holder = pki.add_person("token.holder", "Trần Thị Thẻ")
+    newcomer = pki.add_person("nguoi.moi", o.handler.display_name)  # each certificate names its owner
+    token_holder = pki.add_person("token.holder", o.colleague.display_name)
     imported = services.import_pkcs12(
         superuser_actor,
         services.CredentialInput(kind=CredentialKind.PERSONAL, user=o.handler),

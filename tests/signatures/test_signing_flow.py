@@ -44,8 +44,12 @@ def test_leader_signs_then_clerk_seals_and_both_signatures_are_valid(signed_setu
     report = verify_pdf(sealed, trust_roots=services.trust_roots(), intermediates=services.intermediates(),
                         crls=services.revocation_lists())
     verdicts = [s.verdict for s in report.signatures]
-    # The leader's signature shows the later form filling (number and date) as an allowed change.
-    assert verdicts == [Verdict.VALID_WITH_WARNINGS, Verdict.VALID], report.to_dict()
+    # The clerk's number, date and seal are recognised as the issuing agency's expected additions: no warning.
+    assert verdicts == [Verdict.VALID, Verdict.VALID], report.to_dict()
+    leader_report, seal_report = report.signatures
+    assert leader_report.issuing_agency == seal_report.signer_name and leader_report.issuing_filled
+    assert [c.kind for r in report.changes_after(leader_report) for c in r.changes
+            if c.kind != "validation_data_added"] == ["field_filled", "field_filled", "signature_added"]
     # No timestamp authority configured: PAdES B-B.
     assert [s.pades_level for s in report.signatures] == ["B-B", "B-B"], report.to_dict()
     import io
@@ -84,12 +88,15 @@ def test_a_signer_without_a_certificate_is_told_so(signed_setup):
     assert "credential" in refused.value.message_dict
 
 
-def test_repeated_and_redelivered_tasks_never_sign_twice(signed_setup, django_capture_on_commit_callbacks):
+def test_repeated_and_redelivered_tasks_never_sign_twice(signed_setup, django_capture_on_commit_callbacks,
+                                                         monkeypatch):
     o, draft = signed_setup
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    published = []
+    monkeypatch.setattr("eoffice.tasking.publish", lambda name, *args: published.append((name, args)))
+    with django_capture_on_commit_callbacks(execute=True):
         request = draft_signing.request_personal_signature(o.leader, draft, password=PASSWORD)
         again = draft_signing.request_personal_signature(o.leader, draft, password=PASSWORD)
-    assert again.pk == request.pk and len(callbacks) == 1
+    assert again.pk == request.pk and published == [("signatures.tasks.sign", (request.pk,))]
     assert signing.run_signing_request(request.pk) == "done"
     assert signing.run_signing_request(request.pk) == "skipped"
     versions = draft.versions.count()
@@ -146,8 +153,9 @@ def test_a_pdf_without_the_decree_layout_is_signed_and_sealed_with_a_text_stamp(
     with open_verified(seal.result_blob) as handle:
         sealed = handle.read()
     report = verify_pdf(sealed, trust_roots=services.trust_roots(), intermediates=services.intermediates())
-    # The seal added after the leader's signature is an allowed change, shown as a warning on the first.
-    assert [s.verdict for s in report.signatures] == [Verdict.VALID_WITH_WARNINGS, Verdict.VALID], report.to_dict()
+    # Only the agency seal was added after the leader's signature: the expected addition, no warning.
+    assert [s.verdict for s in report.signatures] == [Verdict.VALID, Verdict.VALID], report.to_dict()
+    assert report.signatures[0].issuing_agency and not report.signatures[0].issuing_filled
     assert "SoKyHieu" not in (PdfReader(io.BytesIO(sealed)).get_fields() or {})
     text = poppler.pdftotext_first_page(sealed)  # poppler draws the stamp's appearance
     assert f"{seal.document.code_number}/{seal.document.code_notation}" in text and "+07:00" in text

@@ -98,6 +98,8 @@ def test_person_imports_own_certificate_on_the_page_and_the_key_never_shows(supe
     from demo.pki import install
 
     installed = install(superuser_actor, [o.agency])
+    o.handler.full_name = "Phạm Thị Mới"  # the certificate names its owner
+    o.handler.save(update_fields=["full_name"])
     identity = installed.pki.add_person("newcomer", "Phạm Thị Mới")
     SigningCredential.objects.filter(user=o.handler).delete()
     p12 = identity.to_pkcs12(b"secret-123")
@@ -210,3 +212,47 @@ def test_certificates_of_another_agency_cannot_be_touched_or_probed(superuser_ac
     foreign.refresh_from_db()
     assert foreign.is_active
     assert foreign.subject not in page.get("/signatures/certificates/").content.decode()
+
+
+def test_issued_document_shows_the_agency_additions_and_each_later_revision(signed_setup,
+                                                                            django_capture_on_commit_callbacks):
+    """The leader signs, the clerk seals: the API, the verification page and the stored file's verification
+    name the number, date and seal as the issuing agency's additions and list what each later revision did."""
+    from documents.models import Document
+    from documents.storage import open_verified
+    from workflows import draft_signing
+
+    o, draft = signed_setup
+    with django_capture_on_commit_callbacks(execute=True):
+        draft_signing.request_personal_signature(o.leader, draft, password=PASSWORD)
+    draft.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        seal = draft_signing.request_seal(o.clerk, draft, password=PASSWORD)
+    seal.refresh_from_db()
+    assert seal.state == SigningState.DONE, seal.error
+    document = Document.objects.get(pk=seal.document_id)
+    main = document.files.get(is_main=True)
+    with open_verified(main.blob) as handle:
+        pdf = handle.read()
+
+    answer = api_for(o.outsider).post("/api/v1/signatures/verify/", {"file": io.BytesIO(pdf)}, format="multipart")
+    body = answer.json()
+    assert [s["verdict"] for s in body["signatures"]] == ["valid", "valid"], body
+    assert body["signatures"][0]["issuing_agency"] == body["signatures"][1]["signer_name"]
+    (revision,) = [r for r in body["revisions"] if r["revision"] > body["signatures"][0]["revision"]]
+    assert [(c["kind"], c["name"]) for c in revision["changes"] if c["kind"] != "validation_data_added"] == [
+        ("field_filled", "SoKyHieu"), ("field_filled", "NgayBanHanh"), ("signature_added", "ChuKyCoQuan")]
+    summary = {(line["label"], line["value"]) for line in body["summary"]}
+    agency = body["signatures"][1]["signer_name"]
+    assert ("Thay đổi sau khi ký",
+            f"Số, ký hiệu và ngày ban hành do cơ quan ban hành điền, đóng dấu bởi {agency}") in summary
+    assert any(label.startswith("Phiên bản ") and "Điền trường biểu mẫu: SoKyHieu" in value
+               for label, value in summary), summary
+
+    page = client_for(o.clerk).post("/signatures/verify/", {"file": SimpleUploadedFile("s.pdf", pdf)})
+    assert "Điền trường biểu mẫu: NgayBanHanh" in page.content.decode()
+
+    verification = FileVerification.objects.get(blob=main.blob)
+    assert verification.verdict == "valid", verification.report
+    detail = client_for(o.clerk).get(f"/documents/{document.pk}/").content.decode()
+    assert "đóng dấu bởi" in detail and "Điền trường biểu mẫu: SoKyHieu" in detail

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import template
 
+from accounts import two_factor
 from signatures.models import CredentialKind, SigningKind, SigningState
 from signatures.services import usable_credential
 
@@ -31,4 +32,6 @@ def signing_panel(context, draft) -> dict:
         "has_certificate": usable_credential(CredentialKind.PERSONAL, user=user) is not None if can_sign else False,
         "can_seal": draft.state == DraftState.SIGNED and personal_done and is_clerk and not seal_running,
         "seal_certificate": usable_credential(CredentialKind.SEAL, agency_id=draft.agency_id) if is_clerk else None,
+        # The one-time code field is marked required when the signer has (or must have) a second factor.
+        "otp_required": two_factor.code_required(user) if can_sign or is_clerk else False,
     }

@@ -1,8 +1,9 @@
-"""`manage.py verify_audit`: check every audit chain and report the first broken link of each."""
+"""`manage.py verify_audit`: check every audit chain (links, keys and signed anchors) and report the first
+broken link of each."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.models import AuditEvent
+from audit.models import AuditAnchor, AuditEvent
 from audit.services import BrokenLink, chain_all_pending, unchained_count, verify_all
 
 
@@ -12,7 +13,7 @@ def describe(link: BrokenLink) -> str:
 
 
 class Command(BaseCommand):
-    help = "Verify the hash chain of the audit trail and report the first broken link."
+    help = "Verify the keyed hash chain of the audit trail and its anchors, and report the first broken link."
 
     def add_arguments(self, parser):
         parser.add_argument("--chain-pending", action="store_true",
@@ -26,7 +27,8 @@ class Command(BaseCommand):
             waiting = unchained_count()
             suffix = f" ({waiting} written in the last minutes wait to be chained)" if waiting else ""
             self.stdout.write(self.style.SUCCESS(
-                f"Audit trail intact: {AuditEvent.objects.count() - waiting} events checked{suffix}."))
+                f"Audit trail intact: {AuditEvent.objects.count() - waiting} events checked{suffix}."
+                + (f" {anchors} signed anchors match." if (anchors := AuditAnchor.objects.count()) else "")))
             return
         for link in broken:
             self.stderr.write(describe(link))
