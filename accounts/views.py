@@ -76,7 +76,7 @@ def _tree_context(request) -> dict:
             yield agency, depth
             yield from walk(agency.pk, depth + 1)
 
-    return {"tree": [{"agency": a, "indent": depth * 1.5} for a, depth in walk(None, 0)]}
+    return {"tree": [{"agency": a, "depth": min(depth, 8)} for a, depth in walk(None, 0)]}
 
 
 def _delegations_context(request) -> dict:

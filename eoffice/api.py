@@ -162,3 +162,32 @@ class DownloadNegotiation(DefaultContentNegotiation):
     def select_renderer(self, request, renderers, format_suffix=None):
         renderer = renderers[0]
         return renderer, renderer.media_type
+
+
+def document_error_answers(result: dict, generator, request, public) -> dict:
+    """drf-spectacular post-processing hook: the answers every operation can give that the views do not
+    declare one by one. Any authenticated operation can refuse with 403 (ActionPermissions, a role check
+    in the service); one that names an object in its path, or reads a page of a list, answers 404 for an
+    object you may not see or a page past the end ("Invalid page."). Found by the schemathesis run
+    (tests/security/test_schemathesis.py): the answers were right, the schema did not say so."""
+    schemas = result.get("components", {}).get("schemas", {})
+    body = (
+        {"$ref": "#/components/schemas/Message"} if "Message" in schemas
+        else {"type": "object", "properties": {"message": {"type": "string"}}}
+    )
+
+    def answer(description: str) -> dict:
+        return {"description": description, "content": {"application/json": {"schema": body}}}
+
+    for path, operations in result.get("paths", {}).items():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            if operation.get("security") != [{}]:  # not an open endpoint (the token endpoint)
+                responses.setdefault("403", answer("Not allowed."))
+            reads_page = any(p.get("name") == "page" and p.get("in") == "query"
+                             for p in operation.get("parameters", []))
+            if "{" in path or reads_page:
+                responses.setdefault("404", answer("Not found, or not visible to you (or a page past the end)."))
+    return result

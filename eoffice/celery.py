@@ -21,6 +21,7 @@ TASK_ROUTES = {
     "signatures.tasks.place": {"queue": "default"},
     "signatures.tasks.verify_file": {"queue": "default"},
     "signatures.tasks.sweep": {"queue": "maintenance"},
+    "signatures.tasks.remind_expiring_certificates": {"queue": "maintenance"},
     "audit.tasks.chain_pending": {"queue": "maintenance"},
     "audit.tasks.anchor_chains": {"queue": "maintenance"},
 }
@@ -62,6 +63,10 @@ app.conf.update(
             "task": "audit.tasks.anchor_chains",
             # Daily (a plain interval: the embedded mode runs the same schedule after requests, eoffice/embedded.py).
             "schedule": 86400.0,
+        },
+        "remind-expiring-certificates": {
+            "task": "signatures.tasks.remind_expiring_certificates",
+            "schedule": 86400.0,  # daily; idempotent: one reminder per certificate and threshold
         },
         "sweep-signing-and-verification": {
             "task": "signatures.tasks.sweep",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.http import HttpResponseNotAllowed, JsonResponse
 from django.utils import translation
 
 
@@ -52,3 +53,22 @@ def mark_session_fresh(sender, request, user, **kwargs) -> None:
     """A log-in has just saved the session: it counts as renewed now (the next request writes nothing)."""
     if hasattr(request, "session"):
         request.session[SESSION_TOUCHED_KEY] = int(time.time())
+
+
+class RefuseTraceMiddleware:
+    """TRACE and TRACK echo a request back (cookies included, for cross-site tracing); no page needs them.
+    Django's function views would answer them like GET, so they are refused here for every URL."""
+
+    REFUSED = {"TRACE", "TRACK"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method in self.REFUSED:
+            response = HttpResponseNotAllowed(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+            if request.path.startswith("/api/"):
+                response = JsonResponse({"message": f'Method "{request.method}" not allowed.'}, status=405,
+                                        headers={"Allow": response["Allow"]})
+            return response
+        return self.get_response(request)

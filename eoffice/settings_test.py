@@ -22,5 +22,5 @@ OTP_REQUIRED = False
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 if _WORKER.startswith("gw") and os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"):
     _base, _sep, _db = os.environ["CELERY_BROKER_URL"].rpartition("/")
-    CELERY_BROKER_URL = f"{_base}/{int(_db or 0) + 1 + int(_WORKER[2:])}"
+    CELERY_BROKER_URL = f"{_base}/{(int(_db or 0) + 1 + int(_WORKER[2:])) % 16}"  # Redis has 16 databases
     os.environ["CELERY_BROKER_URL"] = CELERY_BROKER_URL  # the tests' own connections read it there

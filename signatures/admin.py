@@ -4,7 +4,9 @@ Nothing here can be added, changed or deleted, not even by a superuser: importin
 (dates, usage, revocation, chain to the trust store) and encrypts its key, trusting a CA or deactivating a
 certificate is audited, and a signing request moves only through the signing task. All of that lives in
 `signatures.services` (and `signing.py`), which writes the audit trail in the same transaction; a save here
-would bypass both. Administrators act on the certificates page (/signatures/certificates/) instead.
+would bypass both. Administrators act on the certificates page (/signatures/certificates/) instead; the one
+exception is the trust store's "Import CA certificates from a file" page (superusers), which calls
+`services.add_trust_anchors` like that page does.
 
 Key material is never shown: the encrypted key, the encrypted token PIN and the raw certificate and CRL bytes
 are on no page (every page lists its fields explicitly); a certificate is shown by its fingerprint, subject,
@@ -17,15 +19,23 @@ import datetime as dt
 import json
 
 from cryptography import x509
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from eoffice.admin_scope import ReadOnlyModelAdmin
 
+from . import services
+from .expiry import expiry_html
 from .models import (
     FileVerification,
     KeyStorage,
@@ -74,9 +84,25 @@ def _grouped(fingerprint: str) -> str:
     return ":".join(fingerprint[i : i + 2] for i in range(0, len(fingerprint), 2)).upper()
 
 
+class ExpiryColumn:
+    """The "valid until" column with the days left, red once expired (signatures/expiry.py)."""
+
+    class Media:
+        css = {"all": ("signatures/expiry.css",)}
+
+    @admin.display(description=_("valid until"), ordering="not_after")
+    def expiry(self, certificate) -> str:
+        return expiry_html(certificate.not_after)
+
+
+class TrustAnchorImportForm(forms.Form):
+    file = forms.FileField(label=_("CA certificates (.p7b, .pem, .crt or .cer)"))
+
+
 @admin.register(TrustAnchor)
-class TrustAnchorAdmin(ReadOnlyAdmin):
-    list_display = ("subject", "is_root", "not_after", "is_active", "crl_next_update", "short_fingerprint")
+class TrustAnchorAdmin(ExpiryColumn, ReadOnlyAdmin):
+    list_display = ("subject", "is_root", "expiry", "is_active", "crl_next_update", "short_fingerprint")
+    change_list_template = "admin/signatures/trustanchor/change_list.html"
     list_filter = ("is_active", "is_root", ValidityFilter)
     search_fields = ("subject", "issuer", "fingerprint")
     fieldsets = (
@@ -85,6 +111,35 @@ class TrustAnchorAdmin(ReadOnlyAdmin):
         (_("Who and when"), {"fields": ("added_by", "added_at")}),
     )
     readonly_fields = ("serial_number", "fingerprint_grouped")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.import_view)
+        return [path("import/", view, name="signatures_trustanchor_import"), *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_import_anchors": request.user.is_superuser}
+        return super().changelist_view(request, extra_context)
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Import CA certificates from one file (PEM bundle, DER or PKCS#7) through the audited service:
+        superusers only, as on the certificates page."""
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        form = TrustAnchorImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                added = services.add_trust_anchors(request.user, form.cleaned_data["file"].read())
+            except ValidationError as error:
+                form.add_error("file", " ".join(error.messages))
+            else:
+                count = len(added)
+                self.message_user(request, ngettext("%(count)d CA certificate is trusted.",
+                                                    "%(count)d CA certificates are trusted.", count)
+                                  % {"count": count}, messages.SUCCESS)
+                return redirect("admin:signatures_trustanchor_changelist")
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "title": _("Import CA certificates from a file")}
+        return TemplateResponse(request, "admin/signatures/trustanchor/import.html", context)
 
     @admin.display(description=_("SHA-256 fingerprint"), ordering="fingerprint")
     def short_fingerprint(self, anchor: TrustAnchor) -> str:
@@ -101,8 +156,8 @@ class TrustAnchorAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SigningCredential)
-class SigningCredentialAdmin(ReadOnlyAdmin):
-    list_display = ("subject", "kind", "agency", "user", "key_storage", "not_after", "is_active", "short_fingerprint")
+class SigningCredentialAdmin(ExpiryColumn, ReadOnlyAdmin):
+    list_display = ("subject", "kind", "agency", "user", "key_storage", "expiry", "is_active", "short_fingerprint")
     list_filter = ("kind", "is_active", "key_storage", ValidityFilter, "agency")
     search_fields = ("subject", "issuer", "serial", "fingerprint", "agency__name", "user__username", "user__full_name")
     list_select_related = ("agency", "user")

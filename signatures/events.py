@@ -12,6 +12,7 @@ SIGNING_FAILED = "signatures.signing_failed"
 CRL_STORED = "signatures.crl_stored"
 # A signature or seal refused for a wrong, reused or missing one-time code (nothing else changed).
 SIGNING_CODE_REFUSED = "signatures.signing_code_refused"
+EXPIRY_REMINDER_SENT = "signatures.expiry_reminder_sent"
 
 LABELS = {
     CREDENTIAL_IMPORTED: _("signing certificate imported"),
@@ -23,4 +24,5 @@ LABELS = {
     SIGNING_FAILED: _("digital signing failed"),
     CRL_STORED: _("revocation list stored"),
     SIGNING_CODE_REFUSED: _("signing refused: wrong one-time code"),
+    EXPIRY_REMINDER_SENT: _("certificate expiry reminder sent"),
 }

@@ -233,3 +233,25 @@ class SignatureCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.signer}: {self.verdict}"
+
+
+class ExpiryReminder(models.Model):
+    """One reminder sent that a signing certificate or a trusted CA certificate expires soon: one row per
+    certificate and threshold (`key` is unique), so the daily task never sends the same reminder twice."""
+
+    key = models.CharField(max_length=200, unique=True)
+    target_type = models.CharField(_("certificate kind"), max_length=20)  # "credential" or "trust_anchor"
+    target_id = models.PositiveBigIntegerField()
+    fingerprint = models.CharField(_("SHA-256 fingerprint"), max_length=64)
+    threshold_days = models.PositiveSmallIntegerField(_("days before expiry"))
+    not_after = models.DateTimeField(_("valid until"))
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("certificate expiry reminder")
+        verbose_name_plural = _("certificate expiry reminders")
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return self.key

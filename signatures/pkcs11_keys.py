@@ -140,8 +140,10 @@ def _shared_session(module_path: str, token_label: str, pin: str):
     try:
         session = token.open(user_pin=pin)
     except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange) as error:
+        _close_failed_login(module_path)
         raise SigningUnavailable(lazy_format(_("The PIN of the signing token %(token)s is wrong."), names)) from error
     except (p11.PinLocked, p11.PinExpired) as error:
+        _close_failed_login(module_path)
         raise SigningUnavailable(
             lazy_format(_("The PIN of the signing token %(token)s is locked or expired."), names)
         ) from error
@@ -155,6 +157,21 @@ def _shared_session(module_path: str, token_label: str, pin: str):
         raise _token_failed(token_label, error) from error
     _sessions[key] = _SharedSession(session, pin_digest)
     return session
+
+
+def _close_failed_login(module_path: str) -> None:
+    """python-pkcs11 opens the session (C_OpenSession) before C_Login and, when the login fails, neither
+    closes it nor returns it: the handle is lost to us. Only finalising the library closes it, so after a
+    refused PIN every shared session of the module is closed and the library re-initialised (the other
+    holders log in again on their next signature). Without this each wrong attempt leaks one session, until
+    the token refuses to open any more (CKR_SESSION_COUNT)."""
+    import pkcs11
+
+    try:
+        refresh_tokens(module_path)
+    except pkcs11.PKCS11Error:
+        # The library could not be initialised again: forget it, the next call loads it afresh.
+        _libraries.pop(module_path, None)
 
 
 def _find_token(module_path: str, token_label: str):

@@ -101,6 +101,12 @@ def key_holder(credential: SigningCredential) -> KeyHolder:
     return holder
 
 
+def forget_key_holder(credential: SigningCredential) -> None:
+    """Drop the credential's cached holder after a failure (a refused PIN, a token that went away): the next
+    signature builds it again from the database, so a PIN corrected by re-importing is picked up."""
+    _HOLDERS.pop((credential.pk, credential.fingerprint), None)
+
+
 def _kek() -> bytes:
     return keys.parse_kek(settings.SIGNING_KEY_ENCRYPTION_KEY)
 
@@ -376,6 +382,7 @@ def run_signing_request(request_id: int) -> str:
     try:
         signed, extras = _sign(request)
     except SigningUnavailable as error:
+        forget_key_holder(request.credential)
         _fail(request_id, str(error))
         return "failed"
     except (engine.SigningEngineError, keys.CertificateRefused, IntegrityFailure, ValueError) as error:
@@ -383,6 +390,7 @@ def run_signing_request(request_id: int) -> str:
         return "failed"
     except Exception:
         logger.exception("signing request %s failed", request_id)
+        forget_key_holder(request.credential)
         _fail(request_id, _("The document could not be signed because of an unexpected error; the administrator "
                             "can see the details in the server log."))
         return "failed"

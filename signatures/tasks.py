@@ -10,7 +10,7 @@ from celery import shared_task
 
 from eoffice.tasking import publish
 
-from . import signing, verifying
+from . import reminders, signing, verifying
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,11 @@ def sweep() -> int:
     for sha256 in files:
         enqueue_verification(sha256)
     return len(requests) + len(files)
+
+
+@shared_task(name="signatures.tasks.remind_expiring_certificates", acks_late=True, ignore_result=True)
+def remind_expiring_certificates() -> int:
+    return reminders.send_expiry_reminders()
 
 
 def enqueue_signing(request_id: int) -> None:

@@ -47,3 +47,11 @@ def signing_requests(context, requests, retry_url_name: str) -> dict:
     takes the request id and asks again through its own rules."""
     return {"request": context["request"], "requests": requests, "retry_url_name": retry_url_name,
             "running": any(r.state in ("queued", "signing") for r in requests)}
+
+
+@register.simple_tag
+def expiry(not_after):
+    """`{% expiry certificate.not_after %}`: the date and the days left, red once expired."""
+    from ..expiry import expiry_html
+
+    return expiry_html(not_after)

@@ -1,4 +1,5 @@
-"""A clerk logs in, registers an outgoing document with a file, finds it in the list and opens the register printout."""
+"""A clerk logs in, registers an outgoing document with a file, finds it in the list and opens the register printout;
+the browser reports no Content-Security-Policy violation on the way."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ def test_clerk_registers_outgoing_document_and_prints_the_register(page, live_se
     from tests.factories import make_pdf
 
     pdf.write_bytes(make_pdf(3))
+
+    # The Content-Security-Policy (no inline script or style) must not block anything these pages do.
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
 
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", user.username)
@@ -54,3 +59,12 @@ def test_clerk_registers_outgoing_document_and_prints_the_register(page, live_se
     response = page.request.get(f"{live_server.url}/documents/registers/{document.register_id}/print.pdf")
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
     assert response.body().startswith(b"%PDF")
+
+    # The language selector submits itself (static/js/eoffice.js, no inline handler).
+    page.select_option("select[name=language]", "en")
+    page.wait_for_selector("nav.mainnav >> text=Registers")
+    # Swagger UI runs under the same policy (its init script is a request of its own).
+    page.goto(f"{live_server.url}/api/docs/")
+    page.wait_for_selector(".swagger-ui .information-container", timeout=15000)
+    violations = [text for text in console if "Content Security Policy" in text]
+    assert not violations, violations

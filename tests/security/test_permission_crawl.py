@@ -1,0 +1,211 @@
+"""Permission crawl (issue 11, "Keep checking it"): the demo province at a reduced size, every demo role,
+every document id and every draft id, through every read endpoint of the API and the web UI.
+
+The rule is the one the docs state: `documents.selectors.visible_documents(user)` decides. A document in
+that queryset answers 200 and is in every list; any other document answers 404 (never 403, never 500) and
+is in no list, no register entry and no printout. Drafts likewise against
+`workflows.drafting_selectors.drafts_for(user)`. Failures are collected and reported together.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from openpyxl import load_workbook
+
+from accounts.models import User
+from documents.models import Confidentiality, Document, DocumentFile, Register
+from documents.selectors import registers_for, visible_documents
+from workflows.drafting_selectors import drafts_for
+
+pytestmark = [pytest.mark.django_db]
+
+# One person per role: the province committee's (UBND; its staff member also holds grants on documents of
+# the Department of Home Affairs) and the Department of Home Affairs' own administrator.
+CRAWLERS = [
+    "vanthu.ubnd",       # Clerk
+    "chuyenvien.ubnd",   # Staff
+    "truongphong.ubnd",  # Unit leader
+    "lanhdao.ubnd",      # Agency leader
+    "luutru.ubnd",       # Archivist
+    "quantri.snv",       # Administrator of one agency (Sở Nội vụ), not a superuser
+]
+
+WEB_DOC_LINK = re.compile(r'href="/documents/(\d+)/"')
+WEB_DRAFT_LINK = re.compile(r'href="/work/drafts/(\d+)/"')
+PREVIEWABLE = ("application/pdf", "image/")
+
+
+def _api_pages(client: Client, url: str) -> list[dict]:
+    rows: list[dict] = []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        body = response.json()
+        rows.extend(body["results"])
+        url = body["next"]
+    return rows
+
+
+def _web_list_ids(client: Client, url: str, pattern: re.Pattern) -> set[int]:
+    ids: set[int] = set()
+    page = 1
+    while True:
+        response = client.get(url, {"page": page})
+        assert response.status_code == 200, (url, response.status_code)
+        html = response.content.decode()
+        found = {int(pk) for pk in pattern.findall(html)}
+        if not found - ids:
+            return ids
+        ids |= found
+        if f"page={page + 1}" not in html:
+            return ids
+        page += 1
+
+
+def _check(failures: list[str], who: str, what: str, response, expected: int) -> None:
+    code = response.status_code
+    if code != expected:
+        failures.append(f"{who}: {what} -> {code}, expected {expected}")
+
+
+def _crawl_documents(client: Client, user, failures: list[str]) -> int:
+    who = user.username
+    visible = set(visible_documents(user).values_list("pk", flat=True))
+    files = list(DocumentFile.objects.select_related("blob").values_list("pk", "document_id", "blob__content_type"))
+    requests = 0
+
+    # Lists: the API (paged) and the web list contain exactly the visible documents.
+    api_ids = {row["id"] for row in _api_pages(client, "/api/v1/documents/?page_size=500")}
+    if api_ids != visible:
+        failures.append(f"{who}: API list leaks {sorted(api_ids - visible)} misses {sorted(visible - api_ids)}")
+    web_ids = _web_list_ids(client, "/documents/", WEB_DOC_LINK)
+    if web_ids != visible:
+        failures.append(f"{who}: web list leaks {sorted(web_ids - visible)} misses {sorted(visible - web_ids)}")
+
+    # Detail, API and web, for every document id (and one that does not exist).
+    api_files: dict[int, set[int]] = {}
+    for pk in Document.objects.values_list("pk", flat=True):
+        expected = 200 if pk in visible else 404
+        response = client.get(f"/api/v1/documents/{pk}/")
+        _check(failures, who, f"API detail {pk}", response, expected)
+        if response.status_code == 200:
+            api_files[pk] = {f["id"] for f in response.json()["files"]}
+        _check(failures, who, f"web detail {pk}", client.get(f"/documents/{pk}/"), expected)
+        requests += 2
+    missing = Document.objects.order_by("-pk").values_list("pk", flat=True).first() + 1000
+    _check(failures, who, "API detail of a missing id", client.get(f"/api/v1/documents/{missing}/"), 404)
+
+    # Every file: its document's file list, the API download, the web download and preview.
+    for file_id, doc_id, content_type in files:
+        seen = doc_id in visible
+        if seen and file_id not in api_files.get(doc_id, set()):
+            failures.append(f"{who}: file {file_id} missing from document {doc_id}'s files")
+        expected = 200 if seen else 404
+        for what, url in (("API download", f"/api/v1/documents/{doc_id}/files/{file_id}/download/"),
+                          ("web download", f"/documents/{doc_id}/files/{file_id}/")):
+            response = client.get(url)
+            _check(failures, who, f"{what} {doc_id}/{file_id}", response, expected)
+            # ASVS V5.4.1 / V3.4.4: a file is served as an attachment with its name, never sniffed.
+            if response.status_code == 200 and not (
+                response.get("Content-Disposition", "").startswith("attachment; filename")
+                and response.get("X-Content-Type-Options") == "nosniff"
+            ):
+                failures.append(f"{who}: {what} {doc_id}/{file_id} headers {dict(response.headers)}")
+        preview_expected = 200 if seen and content_type.startswith(PREVIEWABLE) else 404
+        _check(failures, who, f"web preview {doc_id}/{file_id}",
+               client.get(f"/documents/{doc_id}/files/{file_id}/preview/"), preview_expected)
+        requests += 3
+    # A file asked for under another document's id (one the person may see) is refused too.
+    other_files = [(f, d) for f, d, _ in files if d not in visible]
+    for doc_id in list(visible)[:1]:
+        for file_id, _owner in other_files[:3]:
+            _check(failures, who, f"API download {doc_id}/{file_id} (foreign file)",
+                   client.get(f"/api/v1/documents/{doc_id}/files/{file_id}/download/"), 404)
+            _check(failures, who, f"web download {doc_id}/{file_id} (foreign file)",
+                   client.get(f"/documents/{doc_id}/files/{file_id}/"), 404)
+
+    # Registers and printouts: entries and exports hold visible documents only.
+    invisible_subjects = set(Document.objects.exclude(pk__in=visible).values_list("subject", flat=True))
+    invisible_subjects -= set(Document.objects.filter(pk__in=visible).values_list("subject", flat=True))
+    can_print = user.has_perm("documents.print_register")
+    for register in registers_for(user):
+        entries = _api_pages(client, f"/api/v1/registers/{register.pk}/entries/?page_size=500")
+        leaked = {row["id"] for row in entries} - visible
+        if leaked:
+            failures.append(f"{who}: API entries of register {register.pk} leak {sorted(leaked)}")
+        if not can_print:
+            continue
+        for url in (f"/documents/registers/{register.pk}/print.xlsx",
+                    f"/api/v1/registers/{register.pk}/print/?format=xlsx"):
+            response = client.get(url)
+            _check(failures, who, url, response, 200)
+            if response.status_code == 200:
+                sheet_text = "\n".join(
+                    str(cell) for ws in load_workbook(io.BytesIO(response.content), read_only=True).worksheets
+                    for row in ws.iter_rows(values_only=True) for cell in row if cell is not None
+                )
+                shown = sorted(s for s in invisible_subjects if s and s in sheet_text)
+                if shown:
+                    failures.append(f"{who}: {url} shows invisible documents {shown[:3]}")
+        _check(failures, who, f"PDF printout of register {register.pk}",
+               client.get(f"/documents/registers/{register.pk}/print.pdf"), 200)
+    # Registers outside the person's reach: 404 (or 403 for a person without the print permission).
+
+
+    for register in Register.objects.exclude(pk__in=registers_for(user).values("pk"))[:5]:
+        _check(failures, who, f"API register {register.pk}", client.get(f"/api/v1/registers/{register.pk}/"), 404)
+        _check(failures, who, f"API entries {register.pk}",
+               client.get(f"/api/v1/registers/{register.pk}/entries/"), 404)
+        response = client.get(f"/documents/registers/{register.pk}/print.xlsx")
+        if response.status_code not in (403, 404):
+            failures.append(f"{who}: foreign register printout {register.pk} -> {response.status_code}")
+    return requests
+
+
+def _crawl_drafts(client: Client, user, failures: list[str]) -> int:
+    from workflows.drafting import Draft
+
+    who = user.username
+    allowed = set(drafts_for(user).values_list("pk", flat=True))
+    api_ids = {row["id"] for row in _api_pages(client, "/api/v1/drafts/?page_size=500")}
+    if api_ids != allowed:
+        failures.append(f"{who}: API drafts leak {sorted(api_ids - allowed)} miss {sorted(allowed - api_ids)}")
+    web_ids = _web_list_ids(client, "/work/drafts/", WEB_DRAFT_LINK)
+    if web_ids - allowed:
+        failures.append(f"{who}: web draft list leaks {sorted(web_ids - allowed)}")
+    for pk in Draft.objects.values_list("pk", flat=True):
+        expected = 200 if pk in allowed else 404
+        _check(failures, who, f"API draft {pk}", client.get(f"/api/v1/drafts/{pk}/"), expected)
+        _check(failures, who, f"web draft {pk}", client.get(f"/work/drafts/{pk}/"), expected)
+    return 2 * Draft.objects.count()
+
+
+def test_every_role_sees_exactly_its_documents_and_drafts():
+    call_command("seed_demo", "--documents", "30", stdout=io.StringIO())
+    users = {u.username: u for u in User.objects.filter(username__in=CRAWLERS)}
+    assert set(users) == set(CRAWLERS)
+    # The world is what the crawl needs: two agencies, secret and granted documents, files, drafts.
+    assert Document.objects.exclude(confidentiality=Confidentiality.NORMAL).exists()
+    assert DocumentFile.objects.exists()
+
+    failures: list[str] = []
+    requests = 0
+    saw_any_secret = False
+    for username in CRAWLERS:
+        user = users[username]
+        client = Client()
+        client.force_login(user)
+        requests += _crawl_documents(client, user, failures)
+        requests += _crawl_drafts(client, user, failures)
+        saw_any_secret |= visible_documents(user).exclude(confidentiality=Confidentiality.NORMAL).exists()
+    assert saw_any_secret, "no crawler sees a secret document: the crawl does not exercise grants"
+    staff = users["chuyenvien.ubnd"]
+    assert visible_documents(staff).exclude(agency_id=staff.agency_id).exists(), "no cross-agency grant crawled"
+    assert all(visible_documents(u).exists() and Document.objects.exclude(pk__in=visible_documents(u)).exists()
+               for u in users.values()), "every crawler must meet both visible and invisible documents"
+    assert not failures, f"{len(failures)} failures in {requests} requests:\n" + "\n".join(failures[:60])
