@@ -104,8 +104,14 @@ def _write(events: list[AuditEvent]) -> None:
     if not events:
         return
     AuditEvent.objects.bulk_create(events)
+    connection = transaction.get_connection()
+    # One chaining per chain and transaction, however many events its services record: a callback already
+    # queued (and not dropped with a rolled-back savepoint, which removes its callbacks) chains them all.
+    queued = {callback.args for _sids, callback, _robust in connection.run_on_commit
+              if getattr(callback, "func", None) is _chain_after_commit}
     for key in sorted({event.chain for event in events}):
-        transaction.on_commit(partial(_chain_after_commit, key))
+        if (key,) not in queued:
+            transaction.on_commit(partial(_chain_after_commit, key))
 
 
 def _chain_after_commit(key: str) -> None:

@@ -15,7 +15,6 @@ issuer, serial number and validity.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from cryptography import x509
@@ -35,7 +34,7 @@ from django.utils.translation import ngettext
 from eoffice.admin_scope import ReadOnlyModelAdmin
 
 from . import services
-from .expiry import expiry_html
+from .expiry import SOON, expiry_html
 from .models import (
     FileVerification,
     KeyStorage,
@@ -45,9 +44,6 @@ from .models import (
     TrustAnchor,
 )
 from .selectors import visible_signing_requests
-
-EXPIRING_SOON = dt.timedelta(days=30)
-
 
 ReadOnlyAdmin = ReadOnlyModelAdmin  # view only: changes go through `signatures.services`, checked and audited
 
@@ -71,7 +67,7 @@ class ValidityFilter(admin.SimpleListFilter):
         if self.value() == "valid":
             return queryset.filter(not_before__lte=now, not_after__gte=now)
         if self.value() == "expiring":
-            return queryset.filter(not_before__lte=now, not_after__gte=now, not_after__lt=now + EXPIRING_SOON)
+            return queryset.filter(not_before__lte=now, not_after__gte=now, not_after__lt=now + SOON)
         if self.value() == "expired":
             return queryset.filter(not_after__lt=now)
         if self.value() == "not_yet_valid":

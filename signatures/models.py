@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agency, AuthorityPrefix
+from audit.services import TargetRef
 from documents.models import Document, FileBlob
 
 
@@ -165,6 +166,13 @@ class SigningRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.subject_type}:{self.subject_id}: {self.state}"
+
+    def audit_target(self) -> models.Model | TargetRef:
+        """What its audit events are about: the seal is an act on the issued document, any other signature
+        an act on the caller's subject (known here only by reference)."""
+        if self.document_id:
+            return self.document
+        return TargetRef(self.subject_type, self.subject_id, self.subject_label)
 
 
 class SignaturePlacement(models.Model):

@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 
 from accounts import two_factor
 from accounts.models import Agency
-from audit.services import TargetRef, record_event
+from accounts.selectors import may_administer
+from audit.services import record_event
 from documents.models import Document, FileBlob
 from documents.uploads import PDF
 from eoffice.tasking import publish_on_commit
@@ -159,7 +160,7 @@ class CredentialInput:
 
 def _may_manage(actor, agency: Agency) -> bool:
     """An administrator of the agency (a superuser of the installation for any agency)."""
-    return actor.has_perm("signatures.add_signingcredential") and (actor.is_superuser or actor.agency_id == agency.pk)
+    return actor.has_perm("signatures.add_signingcredential") and may_administer(actor, agency)
 
 
 def _owner_agency(actor, data: CredentialInput) -> Agency:
@@ -430,13 +431,6 @@ def _check_credential_use(actor, spec: SignatureSpec) -> None:
     require_valid_now(credential, "")
 
 
-def _audit_target(request: SigningRequest) -> models.Model | TargetRef:
-    """The seal is an act on the issued document; a personal signature an act on the caller's subject."""
-    if request.document_id:
-        return request.document
-    return TargetRef(request.subject_type, request.subject_id, request.subject_label)
-
-
 def request_signature(actor, spec: SignatureSpec) -> tuple[SigningRequest, bool]:
     """Ask for `spec` to be signed in the `signing` queue; returns the request and whether it was queued now.
 
@@ -470,7 +464,7 @@ def request_signature(actor, spec: SignatureSpec) -> tuple[SigningRequest, bool]
             request.state, request.error, request.result_blob, request.result_attachments = (
                 SigningState.QUEUED, "", None, [])
             request.save()
-        record_event(actor=actor, verb=events.SIGNING_REQUESTED, target=_audit_target(request),
+        record_event(actor=actor, verb=events.SIGNING_REQUESTED, target=request.audit_target(),
                      agency_id=request.agency_id, data={
                          "request_id": request.pk, "kind": request.kind, "sha256": spec.blob.sha256,
                          "subject": f"{request.subject_type}:{request.subject_id}",

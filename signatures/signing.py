@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import TargetRef, batched_events, record_event
+from audit.services import batched_events, record_event
 from documents.models import FileBlob
 from documents.storage import IntegrityFailure, open_verified, store_blob
 from documents.uploads import PDF, checked_bytes
@@ -300,17 +300,11 @@ def _signed_form(pdf: bytes) -> SignedForm:
     return read_signed_form(pdf, engine.LEADER_FIELD)
 
 
-def _target(request: SigningRequest):
-    if request.document_id:
-        return request.document
-    return TargetRef(request.subject_type, request.subject_id, request.subject_label)
-
-
 def _mark_failed(request: SigningRequest, message: str) -> None:
     """Inside a transaction, with the request locked: fail it, audit it, tell the caller."""
     request.state, request.error, request.finished_at = SigningState.FAILED, message[:2000], timezone.now()
     request.save(update_fields=["state", "error", "finished_at"])
-    record_event(actor=request.requested_by, verb=events.SIGNING_FAILED, target=_target(request),
+    record_event(actor=request.requested_by, verb=events.SIGNING_FAILED, target=request.audit_target(),
                  agency_id=request.agency_id, data={"request_id": request.pk, "kind": request.kind,
                                                     "reason": request.error})
     subscriber = hooks.subscribed_types().get(request.subject_type)
@@ -362,7 +356,7 @@ def _store(request: SigningRequest, signed: bytes, extras) -> str:
                                           for item in result.attachments]
             hooks.subscriber_for(request.subject_type).on_signed(request, result)
             request.save(update_fields=["state", "result_blob", "result_attachments", "finished_at", "error"])
-            record_event(actor=request.requested_by, verb=events.SIGNING_DONE, target=_target(request),
+            record_event(actor=request.requested_by, verb=events.SIGNING_DONE, target=request.audit_target(),
                          agency_id=request.agency_id, data={
                              "request_id": request.pk, "kind": request.kind, "sha256": result.blob.sha256,
                              "credential": request.credential.fingerprint,

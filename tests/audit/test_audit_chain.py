@@ -221,3 +221,21 @@ def test_a_committed_event_is_chained_at_once():
         transaction.set_rollback(True)
     assert not AuditEvent.objects.filter(verb="test.rolled-back").exists()
     assert verify_all() == []
+
+
+def test_a_transaction_chains_each_of_its_chains_once(django_capture_on_commit_callbacks):
+    """However many events a transaction records, one chaining step per chain runs after its commit; one
+    queued in a savepoint that rolled back is queued again by the next event."""
+    agency = AgencyFactory()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with transaction.atomic():
+            with transaction.atomic():
+                record_event(actor=None, verb="test.dropped", target=agency, agency_id=agency.pk)
+                transaction.set_rollback(True)
+            for index in range(3):
+                record_event(actor=None, verb="test.kept", target=agency, agency_id=agency.pk, data={"i": index})
+            record_event(actor=None, verb="test.system", target=agency, agency_id=None)
+    assert len(callbacks) == 2  # the agency's chain and the system chain
+    kept = AuditEvent.objects.filter(verb="test.kept").order_by("seq")
+    assert [event.seq for event in kept] == [1, 2, 3] and not AuditEvent.objects.filter(verb="test.dropped").exists()
+    assert verify_all() == []
