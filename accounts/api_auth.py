@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from eoffice.api import ActionPermissions, ClientAddressScopedRateThrottle, JSONOnlyMixin
+from eoffice.http import client_address
 
 from . import selectors, services, two_factor
 from .authentication import token_expired, token_expires_at
@@ -44,7 +45,7 @@ _TOKEN_RESPONSE = inline_serializer("Token", {
 _MESSAGE_RESPONSE = inline_serializer("LoggedOutEverywhere", {"message": serializers.CharField()})
 
 
-def _require_second_factor(user, code) -> None:
+def _require_second_factor(user, code, address: str = "") -> None:
     """A person with a second factor (or who must have one: accounts.two_factor) adds `otp`, a fresh
     one-time code, to the username and password; repeated wrong codes are slowed by django-otp's throttling."""
     if not two_factor.code_required(user):
@@ -52,6 +53,9 @@ def _require_second_factor(user, code) -> None:
     if not two_factor.has_second_factor(user):
         raise PermissionDenied(_("Set up two-factor authentication first: your account requires it."))
     if two_factor.verify_code(user, code if isinstance(code, str) else "") is None:
+        two_factor.record_refused_code(user, purpose="api_token",
+                                       code_given=bool(code.strip()) if isinstance(code, str) else False,
+                                       address=address)
         raise ValidationError({"otp": [_("The code is not correct or has been used already.")]})
 
 
@@ -76,7 +80,7 @@ class ObtainToken(ObtainAuthToken):
                 raise LoginLocked() from None
             raise
         user = serializer.validated_data["user"]
-        _require_second_factor(user, request.data.get("otp", ""))
+        _require_second_factor(user, request.data.get("otp", ""), client_address(request))
         with transaction.atomic():
             token = Token.objects.select_for_update().filter(user=user).first()
             if token is not None and token_expired(token):

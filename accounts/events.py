@@ -21,3 +21,6 @@ OTP_ENROLLED = "otp.enrolled"
 OTP_BACKUP_CODES_REGENERATED = "otp.backup_codes_regenerated"
 OTP_REMOVED = "otp.removed"
 OTP_RESET = "otp.reset"
+# A wrong or replayed one-time code at log-in (web) or for an API token: who, where (signing has its own,
+# signatures.signing_code_refused).
+OTP_CODE_REFUSED = "otp.code_refused"

@@ -51,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "signatures.view_signingcredential", "signatures.add_signingcredential",
         "signatures.change_signingcredential",
         "signatures.view_trustanchor",
+        "exchange.view_delivery", "exchange.view_statustrace",
     ],
 }
 

@@ -81,6 +81,15 @@ def verify_code(user, code: str | None) -> Device | None:
     return None
 
 
+def record_refused_code(user, *, purpose: str, code_given: bool, address: str = "") -> None:
+    """Audit a refused one-time code (a guess, a replay, a stolen password without the phone): the security
+    officer sees who was asked for a code and failed, at log-in or for an API token. Its own transaction:
+    the refusal itself changes nothing else."""
+    with transaction.atomic():
+        record_event(actor=user, verb=events.OTP_CODE_REFUSED, target=user, agency_id=user.agency_id,
+                     data={"purpose": purpose, "code_given": code_given, "address": address})
+
+
 def pending_app(user) -> TOTPDevice | None:
     """The authenticator app being enrolled (shown as a QR code until confirmed with a first code)."""
     return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()

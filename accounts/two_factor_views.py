@@ -15,6 +15,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from eoffice.http import client_address
+
 from . import two_factor
 
 
@@ -107,6 +109,8 @@ def verify(request):
         if device is not None:
             django_otp.login(request, device)
             return redirect(_next_url(request, "documents:list"))
+        two_factor.record_refused_code(request.user, purpose="login", code_given=bool(request.POST.get("code", "").strip()),
+                                       address=client_address(request))
         messages.error(request, _("The code is not correct or has been used already."))
         status = 400
     return render(request, "accounts/otp_verify.html", {"next": _next_url(request, "documents:list")},

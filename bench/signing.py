@@ -29,7 +29,10 @@ the services (`request_personal_signature`, then `request_seal`, which registers
 each in its own transaction; Celery has the in-memory broker and no eager tasks, so a commit only publishes a
 message. Then `signing.run_signing_request(id)` is timed per request, with the time of each of its steps
 (take, read + hash check, layout finding, form check, CRLs, engine, store) and the SQL inside them, and
-`verifying.verify_stored_file(sha256)` per issued file. A cProfile run of 2-page leader and seal requests
+`verifying.verify_stored_file(sha256)` per issued file. Then the same task with online revocation checking on
+(`--part revocation` alone): two-signature files from a local CA whose certificates declare an OCSP responder
+and a CRL (certomancer's Animator on 127.0.0.1, in a forked process), against stock pyHanko
+`validate_pdf_signature` with `ValidationContext(allow_fetching=True)` on the same file, and the ratio. A cProfile run of 2-page leader and seal requests
 groups the time by library.
 """
 
@@ -595,6 +598,7 @@ def build_office(other_cas: int = 0):
         drafter=person("chuyenvien", "Phạm Thị Dung", roles.STAFF, "Chuyên viên", in_unit=True),
         document_type_id=DocumentType.objects.get(code="quyet-dinh").pk,
     )
+    office.admin = admin
     office.pki = install(admin, [agency]).pki
     for index in range(other_cas):
         certificate, crl = unrelated_ca(index)
@@ -720,6 +724,136 @@ def result_sizes(request_ids: list[int]) -> float:
 
     sizes = SigningRequest.objects.filter(pk__in=request_ids).values_list("result_blob__size", flat=True)
     return statistics.mean(sizes) / 1024
+
+
+def _serve_local_ca(key_dir: Path, connection) -> None:
+    """Child process: serve the local CA (tests/signatures/revocation_pki.py) and answer "count" / "stop"."""
+    from tests.signatures.revocation_pki import local_ca
+
+    with local_ca(key_dir) as ca:
+        pem = serialization_pem()
+        connection.send((ca.base_url, {label: c.public_bytes(pem.Encoding.DER) for label, c in ca.certificates.items()},
+                         {label: k.private_bytes(pem.Encoding.PEM, pem.PrivateFormat.PKCS8, pem.NoEncryption())
+                          for label, k in ca.keys.items()}))
+        while (command := connection.recv()) != "stop":
+            connection.send(ca.request_count if command == "count" else None)
+    connection.close()
+
+
+def serialization_pem():
+    from cryptography.hazmat.primitives import serialization
+
+    return serialization
+
+
+class ForkedCA:
+    """The local OCSP responder and CRL server in its own process (forked), so that the CPU it spends signing
+    OCSP answers is not charged to the verifications measured here."""
+
+    def __init__(self, key_dir: Path) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        self._connection, child = context.Pipe()
+        self.process = context.Process(target=self._child, args=(key_dir, child), daemon=True)
+        self.process.start()
+        self.base_url, certificates, keys = self._connection.recv()
+        pem = serialization_pem()
+        self.certificates = {label: x509.load_der_x509_certificate(der) for label, der in certificates.items()}
+        self.keys = {label: pem.load_pem_private_key(data, None) for label, data in keys.items()}
+
+    @staticmethod
+    def _child(key_dir: Path, connection) -> None:
+        try:
+            _serve_local_ca(key_dir, connection)
+        finally:
+            os._exit(0)  # never run the parent's cleanup (its database connection) in the child
+
+    def request_count(self) -> int:
+        self._connection.send("count")
+        return self._connection.recv()
+
+    def stop(self) -> None:
+        self._connection.send("stop")
+        self.process.join(5)
+
+
+def revocation_verification(office, args: argparse.Namespace) -> None:
+    """verify_stored_file with online revocation checking on, against a local CA whose certificates declare an
+    OCSP responder and a CRL (certomancer's Animator on 127.0.0.1, in a forked process), next to stock pyHanko
+    `validate_pdf_signature` with `ValidationContext(allow_fetching=True)` on the same file.
+
+    The files: 2-page documents signed by the CA's "alice" (leader, with image) and sealed by its "seal"
+    (number/date + seal), signed with checking off, so they carry no revocation data (like most received
+    files) and each verification has to ask the CA (or our cache) about both signatures."""
+    import tempfile
+
+    from django.test.utils import override_settings
+
+    from documents.storage import store_blob
+    from documents.uploads import PDF, checked_bytes
+    from signatures import services
+    from signatures.models import FileVerification
+
+    ca = ForkedCA(Path(tempfile.mkdtemp(prefix="bench-local-ca-")))
+    try:
+        services.add_trust_anchors(office.admin, ca.certificates["root"].public_bytes(serialization_pem().Encoding.PEM))
+        leader = stored_holder(Identity(ca.certificates["alice"], ca.keys["alice"], [ca.certificates["root"]]))
+        seal = stored_holder(Identity(ca.certificates["seal"], ca.keys["seal"], [ca.certificates["root"]]))
+        document, signature_png, seal_png = make_document(2), make_png((20, 40, 200), (480, 240)), make_png(
+            (220, 20, 20), (400, 400))
+        files = []
+        with override_settings(SIGNATURE_REVOCATION_CHECKING=False):
+            for index in range(args.warmup + args.requests):
+                signed = engine.sign_personal(document, leader, image_png=signature_png, box=LEADER_BOX,
+                                              number_box=NUMBER_BOX, date_box=DATE_BOX, signer_name="Alice")
+                files.append(engine.fill_and_seal(
+                    signed, seal, number_notation=f"Số: {index + 1}/QĐ-SNV", date_text="Hòa Bình, ngày 7/12/2026",
+                    seal_png=seal_png, box=SEAL_BOX, agency_name="Local agency seal"))
+        sha256s = []
+        for index, data in enumerate(files):
+            blob = store_blob(checked_bytes(data, f"revocation-{index}.pdf", PDF))
+            FileVerification.objects.get_or_create(blob=blob)
+            sha256s.append(blob.sha256)
+
+        before = ca.request_count()
+        with override_settings(SIGNATURE_REVOCATION_CHECKING=True):
+            run_verifications(sha256s[: args.warmup])  # the first file asks the CA; the cache answers the rest
+            timed, verdicts = run_verifications(sha256s[args.warmup :])
+        ours_requests = ca.request_count() - before
+
+        from asn1crypto import x509 as asn1_x509
+        from pyhanko_certvalidator import ValidationContext
+
+        root = asn1_x509.Certificate.load(ca.certificates["root"].public_bytes(serialization_pem().Encoding.DER))
+        sample = files[-1]
+
+        def stock_verify() -> None:
+            for signature in PdfFileReader(io.BytesIO(sample)).embedded_signatures:
+                context = ValidationContext(trust_roots=[root], allow_fetching=True)
+                status = validate_pdf_signature(signature, context)
+                assert status.bottom_line, status
+
+        before = ca.request_count()
+        stock_rate, spread = rate(stock_verify, args.seconds)
+        stock_calls = ca.request_count() - before
+    finally:
+        ca.stop()
+    print(
+        f"\n{'with revocation checking on (local OCSP + CRL, 2 signatures)':58s} {'file/s':>6s} {'median':>7s} "
+        f"{'p95':>7s}  requests to the CA"
+    )
+    print(
+        f"{f'verify_stored_file, 2 pages ({len(sha256s) - args.warmup}), {dict(verdicts)}':58s} "
+        f"{timed.per_second:6.1f} {timed.median:7.1f} {timed.p95:7.1f}  {ours_requests} for "
+        f"{len(sha256s)} files (cache)"
+    )
+    print(
+        f"{'stock pyHanko validate_pdf_signature, allow_fetching=True':58s} {stock_rate:6.1f} "
+        f"{1000 / stock_rate:7.1f} {'':>7s}  {stock_calls / max(1, round(stock_rate * args.seconds)):.1f} per file "
+        f"(spread {spread:.1f}/s)"
+    )
+    print(f"{'verify_stored_file with checking on / stock pyHanko online':58s} {timed.per_second / stock_rate:6.2f}x")
 
 
 SERVICE_STAGES = [
@@ -916,13 +1050,24 @@ def service_part(args: argparse.Namespace) -> None:
     for kind in ("leader", "seal"):
         timed = results[kind, 2]
         print(f"{f'whole {kind} task, 2 pages / stock pyHanko':58s} {timed.per_second / stock_rate:6.2f}x")
+    revocation_verification(office, args)
     print("\n".join(profiles))
+    print(f"\nTotal {time.perf_counter() - started:.0f} s.")
+
+
+def revocation_part(args: argparse.Namespace) -> None:
+    """Only the verification with revocation checking on (its own fresh bench database)."""
+    print("\n=== Verification with online revocation checking (verifying.verify_stored_file) ===")
+    started = time.perf_counter()
+    setup_django()
+    logging.getLogger("kombu.connection").setLevel(logging.ERROR)
+    revocation_verification(build_office(0), args)
     print(f"\nTotal {time.perf_counter() - started:.0f} s.")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Signing and verification throughput per core.")
-    parser.add_argument("--part", choices=("all", "engine", "service"), default="all")
+    parser.add_argument("--part", choices=("all", "engine", "service", "revocation"), default="all")
     parser.add_argument("--seconds", type=float, default=3.0, help="engine: measuring time per case (default 3)")
     parser.add_argument("--profile", action="store_true", help="engine: profile the 2-page leader signature")
     parser.add_argument("--requests", type=int, default=40, help="service: timed requests per case (default 40)")
@@ -944,6 +1089,8 @@ def main() -> None:
         engine_part(args)
     if args.part in ("all", "service"):
         service_part(args)
+    if args.part == "revocation":
+        revocation_part(args)
 
 
 if __name__ == "__main__":

@@ -198,7 +198,8 @@ def clear_workflows() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE workflows_notice, workflows_extensionrequest, workflows_assignment, "
+        cursor.execute("TRUNCATE notifications_noticeemail, notifications_notice, notifications_noticeevent, "
+                       "workflows_extensionrequest, workflows_assignment, "
                        "workflows_incomingcase, workflows_draftversion, workflows_draft")
 
 

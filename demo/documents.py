@@ -37,6 +37,7 @@ from documents.models import (
 )
 from documents.pdf import register_fonts
 
+from . import exchange
 from .accounts import ADMIN_USERNAME
 from .context import Context, clock
 from .plan import GrantPlan, IncomingPlan, OpenRegistersPlan, OutgoingPlan, Planner
@@ -57,15 +58,27 @@ def seed(ctx: Context) -> None:
         ctx.say("Demo documents exist already: none added.")
         open_registers(ctx, timezone.localdate().year, at=None)
         return
-    for action in Planner(random.Random(ctx.seed), ctx.now, ctx.documents).plan():
+    actions = Planner(random.Random(ctx.seed), ctx.now, ctx.documents).plan()
+    # The documents sent inside the installation arrive electronically (demo.exchange): where the plan has
+    # the recipient register one, its clerk registers the delivery; the others are registered on arrival.
+    registered_later = {(id(a.source), a.agency) for a in actions if isinstance(a, IncomingPlan) and a.source}
+    for action in actions:
         if isinstance(action, OpenRegistersPlan):
             open_registers(ctx, action.year, at=action.moment)
             continue
         with clock(action.moment):
             if isinstance(action, OutgoingPlan):
                 action.document = _register_outgoing(ctx, action)
+                exchange.arrive(action.document)
+                exchange.register_on_arrival(ctx, action.document, action.moment, [
+                    key for key in action.recipients if (id(action), key) not in registered_later])
             elif isinstance(action, IncomingPlan):
-                action.document = _register_incoming(ctx, action)
+                received = (exchange.receive(ctx.clerks[action.agency], action.source.document)
+                            if action.source is not None else None)
+                if received is not None:
+                    ctx.created["documents (incoming, received electronically)"] += 1
+                    ctx.created["paper registrations replaced by deliveries"] += 1
+                action.document = received or _register_incoming(ctx, action)
             else:
                 _grant(ctx, action)
 

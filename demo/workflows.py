@@ -152,6 +152,11 @@ def _handle(stage: str, document: Document, people: dict[str, User], now: dateti
 # --- outgoing drafts ---------------------------------------------------------------------------------
 
 
+def _recipient_agency(ctx: Context, key: str) -> dict:
+    target = ctx.agencies["ubnd" if key != "ubnd" else "snv"]
+    return {"agency_id": target.pk, "name": target.name}
+
+
 def _drafts(ctx: Context) -> None:
     """Outgoing drafts at every stage of the default chain (Decree 30 Art. 10-14): returned to the drafter
     with a comment, waiting for the unit leader, at the clerk's format check, ready for the leader to sign
@@ -171,7 +176,8 @@ def _drafts(ctx: Context) -> None:
                 data = drafting_services.DraftInput(
                     document_type_id=types.get(type_code, types["cong-van"]).pk,
                     subject=subject.format(year=year), urgency=urgency, proposed_signer_id=people["leader"].pk,
-                    recipients=[{"name": "Như trên"}, {"name": "Lưu: VT"}],
+                    # Sent electronically when issued: to the province committee (its office for the committee).
+                    recipients=[_recipient_agency(ctx, key), {"name": "Lưu: VT"}],
                 )
                 pdf = draft_pdf(agency, people["leader"], types.get(type_code), data.subject)
                 draft = drafting_services.create_draft(people["handler"], data, pdf)

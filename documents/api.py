@@ -244,7 +244,8 @@ class DocumentViewSet(JSONOnlyMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
         def build(data: dict) -> services.OutgoingInput:
             recipients = [
-                services.RecipientInput(agency_id=r.get("agency"), name=r.get("name", "")) for r in data["recipients"]
+                services.RecipientInput(agency_id=r.get("agency"), name=r.get("name", ""),
+                                        unit_id=r.get("unit")) for r in data["recipients"]
             ]
             return services.OutgoingInput(
                 document_type_id=data["document_type"], subject=data["subject"], signer_name=data["signer_name"],

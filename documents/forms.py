@@ -69,7 +69,13 @@ class OutgoingForm(_RegistrationForm):
     signer_name = forms.CharField(label=_("Signer name"), max_length=50, required=False)
     authority_prefix = forms.ChoiceField(label=_("Authority prefix"), choices=AuthorityPrefix.choices, required=False)
     recipient_agencies = forms.ModelMultipleChoiceField(
-        label=_("Recipient agencies"), queryset=Agency.objects.filter(is_active=True), required=False
+        label=_("Recipient agencies"), queryset=Agency.objects.filter(is_active=True), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    recipient_units = forms.ModelMultipleChoiceField(
+        label=_("Recipient units (internal documents)"), queryset=Unit.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Internal documents are delivered to the leaders of the units ticked here."),
     )
     recipient_places = forms.CharField(
         label=_("Other recipients"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
@@ -79,7 +85,8 @@ class OutgoingForm(_RegistrationForm):
 
     field_order = [
         "document_type", "internal", "subject", "drafting_unit", "signer_position", "signer_name", "authority_prefix",
-        "urgency", "confidentiality", "recipient_agencies", "recipient_places", "page_amount", "issued_amount",
+        "urgency", "confidentiality", "recipient_agencies", "recipient_units", "recipient_places", "page_amount",
+        "issued_amount",
         "due_date", "register", "description", "files", "confirm_duplicate",
     ]
 
@@ -90,7 +97,14 @@ class OutgoingForm(_RegistrationForm):
             queryset=Unit.objects.filter(agency_id=user.agency_id, is_active=True),
             help_text=_("Needed for official letters: their notation is the agency's and the unit's abbreviations."),
         )
+        self.fields["recipient_units"].queryset = Unit.objects.filter(agency_id=user.agency_id, is_active=True)
         self.order_fields(self.field_order)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("recipient_units") and not cleaned.get("internal"):
+            self.add_error("recipient_units", _("Units of the agency receive internal documents only."))
+        return cleaned
 
     def recipient_names(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data.get("recipient_places", "").splitlines() if line.strip()]

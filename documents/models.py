@@ -185,10 +185,15 @@ class Document(models.Model):
 
 
 class DocumentRecipient(models.Model):
-    """A place an outgoing document is sent to (Nơi nhận): an agency of the tree or free text."""
+    """A place an outgoing document is sent to (Nơi nhận): an agency of the tree, a unit of the issuing agency
+    (internal documents), or free text. Agencies and units get an electronic delivery (exchange/)."""
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="recipients")
     agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text=_("A unit of the issuing agency (internal documents are delivered to units)."),
+    )
     name = models.CharField(_("recipient"), max_length=200)
 
     class Meta:
@@ -196,7 +201,8 @@ class DocumentRecipient(models.Model):
         verbose_name_plural = _("recipients")
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(condition=Q(agency__isnull=False) | ~Q(name=""), name="recipient_has_target")
+            models.CheckConstraint(condition=Q(agency__isnull=False) | Q(unit__isnull=False) | ~Q(name=""),
+                                   name="recipient_has_target")
         ]
 
     def __str__(self) -> str:

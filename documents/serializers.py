@@ -202,7 +202,7 @@ class DocumentListSerializer(_DocumentFieldsSerializer):
 class RecipientSerializer(serializers.ModelSerializer):
     class Meta:
         model = DocumentRecipient
-        fields = ["id", "agency", "name"]
+        fields = ["id", "agency", "unit", "name"]
         read_only_fields = fields
 
 
@@ -260,14 +260,16 @@ class DocumentFilterSerializer(serializers.Serializer):
 
 
 class RecipientInputSerializer(serializers.Serializer):
-    """A place the document is sent to: an agency of the tree, or a name in free text."""
+    """A place the document is sent to: an agency of the tree, a unit of the issuing agency (internal
+    documents), or a name in free text."""
 
     agency = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    unit = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     name = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
 
     def validate(self, attrs: dict) -> dict:
-        if not attrs.get("agency") and not attrs.get("name", "").strip():
-            raise serializers.ValidationError(_("Give an agency or a name."))
+        if not attrs.get("agency") and not attrs.get("unit") and not attrs.get("name", "").strip():
+            raise serializers.ValidationError(_("Give an agency, a unit or a name."))
         return attrs
 
 

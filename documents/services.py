@@ -52,6 +52,8 @@ class DuplicateDocument(Exception):
 class RecipientInput:
     agency_id: int | None = None
     name: str = ""
+    unit_id: int | None = None
+    """A unit of the issuing agency: for internal documents (delivered to the unit's leaders)."""
 
 
 @dataclass
@@ -245,6 +247,14 @@ def register_outgoing(actor, data: OutgoingInput, uploads=(), *, confirm_duplica
     for recipient in data.recipients:
         if recipient.agency_id and recipient.agency_id not in recipient_agencies:
             raise ValidationError({"recipients": _("Unknown recipient agency.")})
+    recipient_units = {
+        u.pk: u for u in Unit.objects.filter(pk__in=[r.unit_id for r in data.recipients if r.unit_id], agency=agency)
+    }
+    for recipient in data.recipients:
+        if recipient.unit_id and recipient.unit_id not in recipient_units:
+            raise ValidationError({"recipients": _("A recipient unit must be a unit of your agency.")})
+        if recipient.unit_id and not data.internal:
+            raise ValidationError({"recipients": _("Units of the agency receive internal documents only.")})
     stored = _store_files(_check_files(uploads))
     issued = timezone.localdate()
     secret = data.confidentiality != Confidentiality.NORMAL
@@ -291,10 +301,12 @@ def register_outgoing(actor, data: OutgoingInput, uploads=(), *, confirm_duplica
             DocumentRecipient(
                 document=document,
                 agency=recipient_agencies.get(r.agency_id),
-                name=(r.name or (recipient_agencies[r.agency_id].name if r.agency_id else ""))[:200],
+                unit=recipient_units.get(r.unit_id),
+                name=(r.name or (recipient_agencies[r.agency_id].name if r.agency_id else "")
+                      or (recipient_units[r.unit_id].name if r.unit_id else ""))[:200],
             )
             for r in data.recipients
-            if r.agency_id or r.name.strip()
+            if r.agency_id or r.unit_id or r.name.strip()
         )
         if secret:
             # Secret documents are outside agency scope: the registering clerk is granted explicitly.

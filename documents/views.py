@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from . import services
 from .forms import DocumentFilterForm, GrantForm, IncomingForm, OutgoingForm
 from .models import Confidentiality, Document
+from .page_sections import render_sections
 from .selectors import document_list as select_documents
 from .selectors import document_timeline, file_openings, may_see_file_openings, visible_documents
 from .storage import IntegrityFailure, open_verified
@@ -105,6 +106,8 @@ def document_detail(request, pk: int):
             "file_openings": (file_openings(document)
                               if document.confidentiality != Confidentiality.NORMAL
                               and may_see_file_openings(request.user, document) else None),
+            # What the apps above documents show about it (exchange: its deliveries, where it came from).
+            "page_sections": render_sections(request, document),
         },
         status=400 if request.method == "POST" and can_share else 200,  # a POST that shared redirected
     )
@@ -191,6 +194,7 @@ def _handle_registration(request, form_class, template: str, permission: str, bu
 def _outgoing_input(form: OutgoingForm) -> services.OutgoingInput:
     data = form.cleaned_data
     recipients = [services.RecipientInput(agency_id=a.pk) for a in data["recipient_agencies"]]
+    recipients += [services.RecipientInput(unit_id=u.pk) for u in data.get("recipient_units") or ()]
     recipients += [services.RecipientInput(name=name) for name in form.recipient_names()]
     return services.OutgoingInput(
         document_type_id=data["document_type"].pk,

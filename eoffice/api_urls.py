@@ -7,4 +7,6 @@ urlpatterns = [
     path("", include("documents.api_urls")),
     path("", include("workflows.api_urls")),
     path("", include("signatures.api_urls")),
+    path("", include("notifications.api_urls")),
+    path("", include("exchange.api_urls")),
 ]

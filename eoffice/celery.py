@@ -16,7 +16,11 @@ TASK_ROUTES = {
     "documents.tasks.extract_file_content": {"queue": "default"},
     "documents.tasks.sweep_pending_extractions": {"queue": "maintenance"},
     "workflows.tasks.mark_overdue": {"queue": "maintenance"},
-    "workflows.tasks.store_notices": {"queue": "notifications"},
+    "exchange.tasks.deliver": {"queue": "exchange"},
+    "exchange.tasks.sweep": {"queue": "maintenance"},
+    "exchange.tasks.flag_late_registrations": {"queue": "maintenance"},
+    "exchange.tasks.send_package": {"queue": "exchange"},
+    "exchange.tasks.sweep_outbound": {"queue": "maintenance"},
     "signatures.tasks.sign": {"queue": "signing"},
     "signatures.tasks.place": {"queue": "default"},
     "signatures.tasks.verify_file": {"queue": "default"},
@@ -24,6 +28,10 @@ TASK_ROUTES = {
     "signatures.tasks.remind_expiring_certificates": {"queue": "maintenance"},
     "audit.tasks.chain_pending": {"queue": "maintenance"},
     "audit.tasks.anchor_chains": {"queue": "maintenance"},
+    "notifications.tasks.fan_out": {"queue": "notifications"},
+    "notifications.tasks.send_emails": {"queue": "notifications"},
+    "notifications.tasks.send_digests": {"queue": "maintenance"},
+    "notifications.tasks.sweep": {"queue": "maintenance"},
 }
 
 app = Celery("eoffice")
@@ -68,10 +76,34 @@ app.conf.update(
             "task": "signatures.tasks.remind_expiring_certificates",
             "schedule": 86400.0,  # daily; idempotent: one reminder per certificate and threshold
         },
+        "sweep-exchange-packages": {
+            "task": "exchange.tasks.sweep_outbound",
+            # edXML packages to other systems due for another attempt (exchange/outbound.py backs off).
+            "schedule": float(os.environ.get("SWEEP_INTERVAL_SECONDS", "") or 60),
+        },
+        "sweep-exchange-arrivals": {
+            "task": "exchange.tasks.sweep",
+            # Deliveries whose arrival message a dead broker or worker lost (tests shorten it too).
+            "schedule": float(os.environ.get("SWEEP_INTERVAL_SECONDS", "") or 60),
+        },
+        "flag-late-registrations": {
+            "task": "exchange.tasks.flag_late_registrations",
+            "schedule": 1800.0,  # idempotent: each late delivery is flagged once
+        },
         "sweep-signing-and-verification": {
             "task": "signatures.tasks.sweep",
             # Re-queues signing requests a dead worker or broker dropped; tests shorten it (SWEEP_INTERVAL_SECONDS).
             "schedule": float(os.environ.get("SWEEP_INTERVAL_SECONDS", "") or 120),
+        },
+        "sweep-notices": {
+            "task": "notifications.tasks.sweep",
+            # Notice events and e-mails a dead broker or worker dropped (tests shorten it too).
+            "schedule": float(os.environ.get("SWEEP_INTERVAL_SECONDS", "") or 60),
+        },
+        "send-notice-digests": {
+            "task": "notifications.tasks.send_digests",
+            # Hourly: each person's digest at their hour (a missed hour is caught up by the next run).
+            "schedule": 3600.0,
         },
     },
     timezone="Asia/Ho_Chi_Minh",

@@ -1,7 +1,8 @@
 """The periodic maintenance of the embedded mode (`make run`: no broker, no beat).
 
 In production, beat publishes the sweepers of `beat_schedule` (lost extractions, signing requests a worker
-dropped, audit events a dead process left unchained, overdue work). With tasks run in-process there is no
+dropped, audit events a dead process left unchained, overdue work, notice events and e-mails not processed in
+time, the hourly notice digests). With tasks run in-process there is no
 beat, so a file whose extraction failed would stay "pending" for good: here each finished request runs the
 sweepers that are due (each at most once per its interval, remembered in the cache), in-process, after the
 response. Nothing happens when a broker is configured."""

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "documents",
     "workflows",
     "signatures",
+    "exchange",
+    "notifications",
     "demo",
 ]
 
@@ -96,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "exchange.context_processors.exchange_nav",
             ],
         },
     },
@@ -222,6 +225,13 @@ MAX_UNCOMPRESSED_BYTES = int(os.environ.get("MAX_UNCOMPRESSED_BYTES", str(200 * 
 MAX_COMPRESSION_RATIO = int(os.environ.get("MAX_COMPRESSION_RATIO", "200"))
 MAX_ZIP_ENTRIES = int(os.environ.get("MAX_ZIP_ENTRIES", "5000"))
 MAX_IMAGE_PIXELS = int(os.environ.get("MAX_IMAGE_PIXELS", str(120_000_000)))
+# edXML exchange with other systems (exchange/edxml.py): the largest package accepted (base64 attachments
+# included), how long a package stays acceptable after its timestamp (and is retried by its sender), the HTTP
+# timeout of a post, and whether a peer's seal must chain to the trust store.
+EXCHANGE_MAX_PACKAGE_BYTES = int(os.environ.get("EXCHANGE_MAX_PACKAGE_BYTES", str(50 * 1024 * 1024)))
+EXCHANGE_PACKAGE_MAX_AGE_SECONDS = int(os.environ.get("EXCHANGE_PACKAGE_MAX_AGE_SECONDS", str(7 * 24 * 3600)))
+EXCHANGE_HTTP_TIMEOUT = int(os.environ.get("EXCHANGE_HTTP_TIMEOUT", "30"))
+EXCHANGE_REQUIRE_TRUSTED_PEERS = env_bool("EXCHANGE_REQUIRE_TRUSTED_PEERS", True)
 # Text and page extraction runs in a forked child with these limits (documents/extraction.py).
 EXTRACTION_ISOLATED = env_bool("EXTRACTION_ISOLATED", True)
 EXTRACTION_TIME_LIMIT = int(os.environ.get("EXTRACTION_TIME_LIMIT", "60"))
@@ -237,6 +247,8 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "eoffice@localhost")
+# The address of the site as people reach it: e-mails carry absolute links built on it.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 # --- Security (production values come from the environment) ---------------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
@@ -281,6 +293,15 @@ SIGNING_PKCS11_MODULE = os.environ.get("SIGNING_PKCS11_MODULE", "")  # e.g. /usr
 # How long a request a worker took stays its own; after that (the worker died) it may be taken again.
 SIGNING_LEASE_SECONDS = int(os.environ.get("SIGNING_LEASE_SECONDS", "300"))
 SIGNING_DEMO_PKI_DIR = os.environ.get("SIGNING_DEMO_PKI_DIR", str(BASE_DIR / "var" / "demo-pki"))
+# Intents (deliveries not yet arrived, notices not yet fanned out) older than this are published again by the
+# sweepers: a broker that was down or a worker that died loses nothing (exchange/, notifications/).
+INTENT_SWEEP_AFTER_SECONDS = int(os.environ.get("INTENT_SWEEP_AFTER_SECONDS", "60"))
+# Revocation checking of received documents (and B-LT embedding when signing) at the OCSP/CRL addresses the
+# certificates declare (signatures/revocation.py, docs/deployment.md). Off: only the trust store's CRLs and the
+# data embedded in the files count. Answers are cached (CACHES) until their nextUpdate, at most CACHE_SECONDS.
+SIGNATURE_REVOCATION_CHECKING = env_bool("SIGNATURE_REVOCATION_CHECKING", True)
+SIGNATURE_REVOCATION_TIMEOUT = float(os.environ.get("SIGNATURE_REVOCATION_TIMEOUT", "5"))  # seconds per request
+SIGNATURE_REVOCATION_CACHE_SECONDS = int(os.environ.get("SIGNATURE_REVOCATION_CACHE_SECONDS", "3600"))
 
 # --- Audit trail -----------------------------------------------------------------------------
 # The key (base64 of 32 bytes, `python -c "from audit.keys import generate_key; print(generate_key())"`) that

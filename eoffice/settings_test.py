@@ -16,6 +16,9 @@ WHITENOISE_USE_FINDERS = True
 # Existing tests log people in without a second factor; the two-factor tests (tests/accounts/test_two_factor.py)
 # turn the requirement on with override_settings. Whoever has a device is asked for codes either way.
 OTP_REQUIRED = False
+# No network in tests: the revocation tests (tests/signatures/test_revocation.py) turn online checking on with
+# override_settings against a local OCSP responder and CRL server.
+SIGNATURE_REVOCATION_CHECKING = False
 
 # Parallel runs (pytest -n, `make test`): each worker gets its own Redis database for the broker tests (the
 # database names get their own suffix from pytest-django).

@@ -16,6 +16,8 @@ urlpatterns = [
     path("settings/", include("accounts.urls")),
     path("work/", include("workflows.urls")),
     path("signatures/", include("signatures.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("exchange/", include("exchange.urls")),
     path("api/v1/", include("eoffice.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's init script as its own request (?script), so no inline script is needed

@@ -12,5 +12,7 @@ router.register("signing-requests", api.SigningRequestViewSet, basename="signing
 
 urlpatterns = [
     path("signatures/verify/", api.VerifyView.as_view(), name="verify"),
+    path("signatures/verify/sheet/", api.VerifySheetView.as_view(), name="verify-sheet"),
+    path("signatures/files/<str:sha256>/verification.pdf", api.StoredSheetView.as_view(), name="stored-sheet"),
     *router.urls,
 ]

@@ -28,6 +28,9 @@ before the one asked for).
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import dataclasses
 import functools
 import io
 import logging
@@ -42,6 +45,7 @@ from typing import Any
 
 from asn1crypto import algos, cms, core, tsp
 from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -75,10 +79,13 @@ from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.signers.pdf_signer import DSSContentSettings, PdfSigningSession, SigDSSPlacementPreference
 from pyhanko.sign.timestamps import DummyTimeStamper, HTTPTimeStamper, TimeStamper
 from pyhanko.stamp import BaseStamp, BaseStampStyle, TextStampStyle
-from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
+from pyhanko_certvalidator.errors import PathError, RevokedError, ValidationError
+from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_declared_revinfo
 
-from signatures import asn1
+from signatures import asn1, revocation
 from signatures.geometry import Box
 from signatures.signers import KeyHolder
 
@@ -124,6 +131,7 @@ class _DropOfflineEmbeddingWarning(logging.Filter):
 
 
 logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(_DropOfflineEmbeddingWarning())
+logger = logging.getLogger(__name__)
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 
@@ -950,38 +958,116 @@ def _sign(
     signing_time: datetime | None,
     text_params: dict | None = None,
     size_by_dry_run: bool = False,
+    validation: ValidationMaterial | None = None,
 ) -> bytes:
     if signing_time is not None and signing_time.utcoffset() is None:
         raise ValueError("signing_time must be timezone-aware")
     signer = KeyHolderSigner(key)
+    online = None if _OFFLINE_ONLY.get() else _fetched_revocation_metadata(metadata, signer, key, validation)
     _add_signature_field(writer, field_spec)
     pdf_signer = _TimedPdfSigner(
-        metadata,
+        online or metadata,
         signer,
         timestamper=timestamper,
         stamp_style=stamp_style,
         signing_time=signing_time,
     )
     output = io.BytesIO()
-    pdf_signer.sign_pdf(
-        writer,
-        existing_fields_only=True,
-        bytes_reserved=None if size_by_dry_run else signer.bytes_to_reserve(timestamper),
-        appearance_text_params=text_params,
-        output=output,
-    )
+    try:
+        pdf_signer.sign_pdf(
+            writer,
+            existing_fields_only=True,
+            bytes_reserved=None if size_by_dry_run else signer.bytes_to_reserve(timestamper),
+            appearance_text_params=text_params,
+            output=output,
+        )
+    except (SigningError, PathError, ValidationError) as exc:
+        # Raised by pyHanko's checks before signing: the fetched material was refused (e.g. the TSA's chain
+        # is not among the roots given with it). Other errors (the key, the file) are not retried.
+        if online is None or "larger than expected" in str(exc):
+            raise
+        logger.warning("Signing without the fetched revocation data, which pyHanko refused: %s", exc)
+        raise _OnlineEmbeddingRefused from exc
     return output.getvalue()
+
+
+_OFFLINE_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("signing_offline_only", default=False)
+
+
+class _OnlineEmbeddingRefused(Exception):
+    """Signing with fetched revocation data failed before anything was written: sign again without it."""
 
 
 def _with_retry_on_small_reservation(build: Callable[[bool], bytes]) -> bytes:
     """Run a signing closure; if the CMS outgrew our reservation (an unusually large TSA token), retry once
-    letting pyHanko size it with a dry run."""
+    letting pyHanko size it with a dry run. If the revocation data fetched online was refused, sign again
+    (on a fresh writer) as if nothing had been fetched: a CA's service must never stop a signature."""
     try:
-        return build(False)
-    except SigningError as exc:
-        if "larger than expected" not in str(exc):
-            raise
-        return build(True)
+        try:
+            return build(False)
+        except SigningError as exc:
+            if "larger than expected" not in str(exc):
+                raise
+            return build(True)
+    except _OnlineEmbeddingRefused:
+        token = _OFFLINE_ONLY.set(True)
+        try:
+            return _with_retry_on_small_reservation(build)
+        finally:
+            _OFFLINE_ONLY.reset(token)
+
+
+_REVOKED_MESSAGE = _("The signer's certificate has been revoked by its certificate authority.")
+_STRICT_DECLARED = CertRevTrustPolicy(
+    RevocationCheckingPolicy(RevocationCheckingRule.CHECK_IF_DECLARED, RevocationCheckingRule.CHECK_IF_DECLARED)
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _declares_revocation(certificate_der: bytes) -> bool:
+    has_crl, has_ocsp = get_declared_revinfo(asn1_x509.Certificate.load(certificate_der))
+    return has_crl or has_ocsp
+
+
+def _fetched_revocation_metadata(
+    metadata: PdfSignatureMetadata, signer: KeyHolderSigner, key: KeyHolder, validation: ValidationMaterial | None
+) -> PdfSignatureMetadata | None:
+    """PAdES B-LT with OCSP/CRL fetched now, when the signer's certificate declares where its CA publishes
+    them and online checking is on (`signatures.revocation`); None: sign as before (our demo PKI declares
+    nothing, so its signatures never come here). Fetching fails (CA offline, timeout): None and a warning,
+    never a failed signature. The CA says revoked: refused, as the offline B-LT material would."""
+    if not _declares_revocation(signer.signing_cert.dump()):
+        return None
+    backend = revocation.fetcher_backend()
+    if backend is None:
+        return None
+    chain = [asn1.certificate(c) for c in key.chain]
+    if validation is not None:
+        roots = [asn1.certificate(c) for c in validation.trust_roots]
+        others = chain + [asn1.certificate(c) for c in validation.intermediates]
+        crls = [asn1.crl(c) for c in validation.crls]
+        ocsps = [asn1.ocsp(o) for o in validation.ocsp_responses]
+    else:  # our own certificate, checked against the trust store when imported: its chain's top is the anchor
+        roots = [c for c in chain if c.self_signed != "no"] or chain[-1:]
+        others, crls, ocsps = chain, [], []
+    if not roots:
+        logger.warning("Not embedding revocation data: the signer's certificate came without its chain")
+        return None
+    context = ValidationContext(trust_roots=roots, other_certs=others, crls=crls, ocsps=ocsps, allow_fetching=True,
+                                fetcher_backend=backend, revinfo_policy=_STRICT_DECLARED)
+    validator = CertificateValidator(signer.signing_cert, intermediate_certs=signer.cert_registry,
+                                     validation_context=context)
+    try:
+        asyncio.run(validator.async_validate_path())
+    except RevokedError as exc:
+        raise SigningEngineError(_REVOKED_MESSAGE) from exc
+    except Exception as exc:  # unreachable, timed out, unusable answer, no path: sign without it
+        logger.warning("Signing without embedded revocation data (could not fetch it): %s", exc)
+        return None
+    offline = ValidationContext(trust_roots=roots, other_certs=others, crls=list(context.crls),
+                                ocsps=list(context.ocsps), allow_fetching=False,
+                                revocation_mode=validation.revocation_mode if validation is not None else "hard-fail")
+    return dataclasses.replace(metadata, embed_validation_info=True, validation_context=offline)
 
 
 def _writer(pdf: bytes) -> IncrementalPdfFileWriter:
@@ -1044,6 +1130,7 @@ def sign_personal(
             timestamper=timestamper,
             signing_time=signing_time,
             size_by_dry_run=size_by_dry_run,
+            validation=validation,
         )
 
     return _with_retry_on_small_reservation(build)
@@ -1150,6 +1237,7 @@ def _seal(pdf: bytes, key: KeyHolder, *, values: dict[str, str], seal_png: bytes
             timestamper=timestamper,
             signing_time=signing_time,
             size_by_dry_run=size_by_dry_run,
+            validation=validation,
         )
 
     return _with_retry_on_small_reservation(build)
@@ -1259,6 +1347,7 @@ def sign_attachment(
             signing_time=signing_time,
             text_params={"number_notation": number_notation, "signed_at": signed_at},
             size_by_dry_run=size_by_dry_run,
+            validation=validation,
         )
 
     return _with_retry_on_small_reservation(build)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from documents.models import DocumentFile
+from documents.selectors import visible_documents
+
 from . import hooks
 from .models import CredentialKind, SigningCredential, SigningRequest
 
@@ -34,3 +37,12 @@ def must_have_second_factor(user) -> bool:
         return True
     return bool(user.agency_id and user.has_perm("documents.register_outgoing") and SigningCredential.objects.filter(
         kind=CredentialKind.SEAL, agency_id=user.agency_id, is_active=True).exists())
+
+
+def visible_stored_file(user, document_id: int, sha256: str):
+    """The file `sha256` of document `document_id` (its blob and the blob's verification loaded), when this
+    person may see the document; None otherwise, whether or not the document or the content exists."""
+    if not user.is_authenticated:
+        return None
+    return (DocumentFile.objects.filter(document__in=visible_documents(user).filter(pk=document_id), blob_id=sha256)
+            .select_related("blob", "blob__verification").order_by("-is_main", "pk").first())

@@ -64,6 +64,7 @@ from pyhanko.sign.validation import (
 from pyhanko.sign.validation.generic_cms import extract_self_reported_ts
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.api import FetcherBackend
 from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 from pyhanko_certvalidator.util import get_declared_revinfo
 
@@ -157,6 +158,11 @@ MSG_CERTIFICATE_CONSTRAINTS = gettext_noop(
 MSG_REVOCATION_UNAVAILABLE = gettext_noop(
     "The revocation status of the signer's certificate could not be established (the revocation data is "
     "missing, out of date or unusable)."
+)
+MSG_REVOCATION_UNCHECKED = gettext_noop(
+    "The revocation status of the signer's certificate could not be checked: the certificate authority's "
+    "revocation service (OCSP or CRL) did not answer or gave no usable answer. The signature cannot be relied "
+    "on until it is checked again."
 )
 MSG_CHAIN_FAILURE = gettext_noop("The signer's certificate chain could not be validated.")
 MSG_MALFORMED = gettext_noop("The signature data is damaged or malformed and cannot be checked.")
@@ -289,6 +295,13 @@ class SignatureReport:
     and date fields and the agency seals): the seal's signer, trusted and valid."""
     issuing_filled: bool = False
     """With `issuing_agency`: the number/date fields were filled (not only the seal added)."""
+    revocation_online: bool = False
+    """Checked with online revocation checking on (`signatures.revocation`): the OCSP/CRL addresses the
+    certificates declare were asked (or the shared cache of their answers). With `revocation` 'unknown' and
+    trust problem 'try_later', the CA's service could not be reached or gave no usable answer."""
+    revocation_source: str = ""
+    """With `revocation` 'good' or 'revoked': 'ocsp' or 'crl', whichever answer about the signer's certificate
+    was at hand (fetched, embedded in the file or from the trust store)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {key: _to_jsonable(value) for key, value in asdict(self).items()}
@@ -385,6 +398,12 @@ def apply_verdict_rule(report: SignatureReport) -> SignatureReport:
 
     Keeps reasons and warnings already recorded (e.g. tolerant parsing). Broken beats untrusted: a
     signature that is both altered and untrusted is *invalid*, not merely unverifiable.
+
+    Revocation checked online with no answer (the CA's OCSP responder or CRL unreachable, timed out or
+    unusable) makes the signature *cannot be verified*, not *valid with warnings*: without the answer we do
+    not know whether the certificate was revoked, which would make the signature invalid, so the honest
+    verdict is the EU rules' INDETERMINATE/TRY_LATER ("check again later"), never a kind of valid that a
+    reader skimming a list would take for a green light.
     """
     reasons = list(report.reasons)
     warnings = list(report.warnings)
@@ -425,6 +444,8 @@ def apply_verdict_rule(report: SignatureReport) -> SignatureReport:
         undecided = True
     if not report.trusted and report.trust_problem not in _REVOCATION_PROBLEMS:
         reason = _TRUST_PROBLEM_REASONS.get(report.trust_problem, MSG_UNTRUSTED)
+        if report.trust_problem == "try_later" and report.revocation_online:
+            reason = MSG_REVOCATION_UNCHECKED
         if report.trust_problem == "chain_constraints_failure" and report.chain == [report.issuer]:
             reason = MSG_UNTRUSTED  # pyHanko's indication for a self-signed certificate that is not our root
         _add(reasons, reason)
@@ -479,6 +500,12 @@ class _Inputs:
     allow_fetching: bool
     reported_time: datetime
     """The validation moment as reported: `moment`, or the time verification started."""
+    fetcher_backend: FetcherBackend | None = None
+    """Online revocation checking (`signatures.revocation`): strict for certificates that declare OCSP/CRL."""
+
+    @property
+    def online(self) -> bool:
+        return self.fetcher_backend is not None
 
 
 @dataclass
@@ -516,12 +543,15 @@ def verify_pdf(
     crls: Sequence[x509.CertificateRevocationList | bytes] = (),
     ocsps: Sequence[Any] = (),
     allow_fetching: bool = False,
+    fetcher_backend: FetcherBackend | None = None,
 ) -> VerificationReport:
     """Verify every signature and document timestamp in `data` against *our* trust roots only.
 
-    Offline unless `allow_fetching`; revocation data can be handed in (`crls`, `ocsps`: cryptography objects
-    or DER) and is also read from the file's DSS. `validation_time` pins the moment (tests, re-checks of
-    old files); by default it is now. Never raises: unreadable files come back as *cannot be verified* with
+    Offline unless `allow_fetching` or `fetcher_backend`; revocation data can be handed in (`crls`, `ocsps`:
+    cryptography objects or DER) and is also read from the file's DSS. With `fetcher_backend` (see
+    `signatures.revocation.fetcher_backend`), revocation is checked online and strictly: a certificate that
+    declares an OCSP responder or CRL and gets no answer is *cannot be verified*, never valid.
+    `validation_time` pins the moment (tests, re-checks of old files); by default it is now. Never raises: unreadable files come back as *cannot be verified* with
     the reason in `error`. Synchronous (pyHanko runs its own event loop): from async code, call it through
     `asgiref.sync.sync_to_async` or in a worker.
     """
@@ -539,6 +569,7 @@ def verify_pdf(
             moment=moment,
             allow_fetching=allow_fetching,
             reported_time=reported_time,
+            fetcher_backend=fetcher_backend,
         )
         try:
             report = _verify(data, inputs, strict=True)
@@ -856,6 +887,10 @@ def _relevant_revinfo(
     _has_crl, has_ocsp = get_declared_revinfo(certificate)
     if not has_ocsp:
         return False  # pyhanko-certvalidator only consults OCSP for certificates that declare a responder
+    return _ocsp_about(certificate, ocsps)
+
+
+def _ocsp_about(certificate: asn1_x509.Certificate, ocsps: Iterable[Any]) -> bool:
     serial = certificate.serial_number
     for response in ocsps:
         try:
@@ -868,20 +903,33 @@ def _relevant_revinfo(
     return False
 
 
+def _revocation_source(certificate: asn1_x509.Certificate, context: ValidationContext) -> str:
+    """Which kind of answer spoke about the signer's certificate (best effort, for the report)."""
+    if _ocsp_about(certificate, context.ocsps):
+        return "ocsp"
+    if any(item["tbs_cert_list"]["issuer"] == certificate.issuer for item in context.crls):
+        return "crl"
+    return ""
+
+
 def _context(
-    inputs: _Inputs, file_data: _FileData, *, insist_on_revinfo: bool, moment: datetime | None
+    inputs: _Inputs, file_data: _FileData, *, insist_on_revinfo: bool, moment: datetime | None,
+    strict_online: bool = True, fetching: bool = True,
 ) -> ValidationContext:
-    rule = (
-        RevocationCheckingRule.CRL_OR_OCSP_REQUIRED
-        if insist_on_revinfo
-        else RevocationCheckingRule.CHECK_IF_DECLARED_SOFT
-    )
-    policy = CertRevTrustPolicy(RevocationCheckingPolicy(rule, RevocationCheckingRule.CHECK_IF_DECLARED_SOFT))
+    """Offline, a certificate's declared OCSP/CRL is checked only if we hold data for it (soft rule: our
+    demo PKI declares none, and a closed network cannot fetch). Online (`strict_online` and a fetcher
+    backend), every certificate of the path that declares revocation info must get an answer."""
+    strict = strict_online and inputs.online and fetching
+    soft = RevocationCheckingRule.CHECK_IF_DECLARED_SOFT
+    declared = RevocationCheckingRule.CHECK_IF_DECLARED if strict else soft
+    rule = RevocationCheckingRule.CRL_OR_OCSP_REQUIRED if insist_on_revinfo else declared
+    policy = CertRevTrustPolicy(RevocationCheckingPolicy(rule, declared))
     return ValidationContext(
         trust_roots=list(inputs.trust_roots),  # explicit, even when empty: never the OS trust store
         other_certs=inputs.intermediates + file_data.certs,
         moment=moment,
-        allow_fetching=inputs.allow_fetching,
+        allow_fetching=fetching and (inputs.allow_fetching or inputs.online),
+        fetcher_backend=inputs.fetcher_backend if fetching else None,
         crls=inputs.crls + file_data.crls,
         ocsps=inputs.ocsps + file_data.ocsps,
         revinfo_policy=policy,
@@ -911,7 +959,7 @@ def _verify_one(
         checked_at = inputs.moment
     else:
         signer_context = _context(inputs, file_data, insist_on_revinfo=insist, moment=inputs.moment)
-        ts_context = _context(inputs, file_data, insist_on_revinfo=False, moment=inputs.moment)
+        ts_context = _context(inputs, file_data, insist_on_revinfo=False, moment=inputs.moment, strict_online=False)
         status = validate_pdf_signature(
             emb, signer_context, ts_validation_context=ts_context, key_usage_settings=_SIGNER_KEY_USAGE
         )
@@ -940,7 +988,40 @@ def _verify_one(
     report.checked_at = checked_at or inputs.reported_time
     _fill_certificate_facts(report, status.signing_cert, status.validation_path)
     report.revocation, report.revocation_time = _revocation_state(status, context, insist, inputs)
+    if report.revocation in (Revocation.GOOD, Revocation.REVOKED):
+        report.revocation_source = _revocation_source(status.signing_cert, context)
+    if inputs.online:
+        report.revocation_online = True
+        if _revocation_was_unavailable(emb, status, inputs, file_data, insist, checked_at):
+            report.trust_problem = "try_later"
+            report.revocation = Revocation.UNKNOWN
     return apply_verdict_rule(report)
+
+
+_UNANSWERED = {
+    AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE,  # what certvalidator's InsufficientRevinfoError becomes
+    AdESIndeterminate.TRY_LATER,
+    AdESIndeterminate.REVOCATION_OUT_OF_BOUNDS_NO_POE,
+}
+
+
+def _revocation_was_unavailable(
+    emb: EmbeddedPdfSignature, status: Any, inputs: _Inputs, file_data: _FileData, insist: bool,
+    moment: datetime | None,
+) -> bool:
+    """Online, pyHanko reports a revocation answer it could not get as a general chain failure. Tell that
+    apart from a real chain problem by checking again offline with the soft rule (only in this failure case,
+    so the usual path pays nothing): trusted then means only the revocation answer was missing."""
+    if status.revocation_details is not None or status.trust_problem_indic not in _UNANSWERED:
+        return False
+    context = _context(inputs, file_data, insist_on_revinfo=insist, moment=moment, fetching=False)
+    if _is_document_timestamp(emb):
+        again = validate_pdf_timestamp(emb, validation_context=context)
+    else:
+        ts_context = _context(inputs, file_data, insist_on_revinfo=False, moment=moment, fetching=False)
+        again = validate_pdf_signature(emb, context, ts_validation_context=ts_context,
+                                       key_usage_settings=_SIGNER_KEY_USAGE, skip_diff=True)
+    return again.trust_problem_indic is None and again.validation_path is not None
 
 
 _SIGNER_KEY_USAGE = KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False)
@@ -966,7 +1047,7 @@ def _recheck_at_timestamp(
     if horizon is None or timestamp.timestamp >= horizon:
         return None
     context = _context(inputs, file_data, insist_on_revinfo=insist, moment=timestamp.timestamp)
-    ts_context = _context(inputs, file_data, insist_on_revinfo=False, moment=timestamp.timestamp)
+    ts_context = _context(inputs, file_data, insist_on_revinfo=False, moment=timestamp.timestamp, strict_online=False)
     rechecked = validate_pdf_signature(
         emb, context, ts_validation_context=ts_context, key_usage_settings=_SIGNER_KEY_USAGE, skip_diff=True
     )
@@ -992,6 +1073,9 @@ def _revocation_state(
     trusted = status.trust_problem_indic is None and status.validation_path is not None
     if insist:
         return (Revocation.GOOD if trusted else Revocation.UNKNOWN), None
+    if inputs.online:  # strict: trusted means every declared OCSP/CRL answered (_verify_one handles the rest)
+        has_crl, has_ocsp = get_declared_revinfo(status.signing_cert)
+        return (Revocation.GOOD if trusted and (has_crl or has_ocsp) else Revocation.NOT_CHECKED), None
     if inputs.allow_fetching:
         has_crl, has_ocsp = get_declared_revinfo(status.signing_cert)
         if trusted and (has_crl or has_ocsp) and not context.soft_fail_exceptions:

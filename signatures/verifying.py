@@ -14,7 +14,7 @@ from documents.storage import IntegrityFailure, open_verified
 from documents.uploads import PDF
 from eoffice.tasking import publish_on_commit
 
-from . import trust
+from . import revocation, trust
 from .models import FileVerification, SignatureCheck, VerificationState
 from .verification import Verdict, VerificationReport, verify_pdf
 
@@ -29,9 +29,11 @@ def request_verification(blob: FileBlob) -> None:
 
 
 def verify_bytes(data: bytes) -> VerificationReport:
-    """Check a PDF against this installation's trust store and revocation lists, now."""
+    """Check a PDF against this installation's trust store and revocation lists, now; with
+    SIGNATURE_REVOCATION_CHECKING also online at the OCSP/CRL addresses the certificates declare (cached,
+    bounded: `signatures.revocation`), one fetch budget for the whole file."""
     return verify_pdf(data, trust_roots=trust.trust_roots(), intermediates=trust.intermediates(),
-                      crls=trust.revocation_lists())
+                      crls=trust.revocation_lists(), fetcher_backend=revocation.fetcher_backend())
 
 
 def verify_stored_file(sha256: str) -> str:

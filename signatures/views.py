@@ -4,22 +4,25 @@ change goes through signatures.services. Signing a draft is on the draft page (w
 
 from __future__ import annotations
 
+import hashlib
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from eoffice.http import posted_int, posted_person_or_404
 
 from . import services
 from .models import CredentialKind, KeyStorage, SigningCredential, TrustAnchor
-from .selectors import MAX_VERIFY_BYTES
+from .selectors import MAX_VERIFY_BYTES, visible_stored_file
+from .verification_sheet import printed_by, render_sheet, sheet_response, stored_report
 from .verification_text import report_lines
 from .verifying import verify_bytes
 
@@ -160,6 +163,29 @@ def verify(request: HttpRequest) -> HttpResponse:
         if upload.size > MAX_VERIFY_BYTES:
             form.add_error("file", _("The file is too large to check."))
         else:
-            report = verify_bytes(upload.read())
+            content = upload.read()
+            report = verify_bytes(content)
+            if request.POST.get("format") == "pdf":  # the "Print verification sheet" button
+                return sheet_response(render_sheet(
+                    report, file_name=upload.name, sha256=hashlib.sha256(content).hexdigest(),
+                    printed_by=printed_by(request.user), language=get_language()), upload.name)
             lines = report_lines(report)
     return render(request, "signatures/verify.html", {"form": form, "report": report, "lines": lines})
+
+
+@login_required
+def stored_sheet(request: HttpRequest, sha256: str) -> HttpResponse:
+    """The verification sheet of a document's stored file: `?document=<id>` names the document, which this
+    person must be able to see; 404 otherwise, never saying whether the content exists."""
+    try:
+        document_id = int(request.GET.get("document", ""))
+    except ValueError:
+        raise Http404 from None
+    if not 0 < document_id < 2**63:
+        raise Http404
+    doc_file = visible_stored_file(request.user, document_id, sha256)
+    if doc_file is None:
+        raise Http404
+    content = render_sheet(stored_report(doc_file), file_name=doc_file.original_name, sha256=doc_file.blob_id,
+                           printed_by=printed_by(request.user), language=get_language())
+    return sheet_response(content, doc_file.original_name)

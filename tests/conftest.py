@@ -73,13 +73,18 @@ def _fresh_cache():
 
 
 TOPOLOGY_TEST = "test_production_topology.py"
+# The longest tests go first: pytest-xdist hands tests out in collection order, so a long test met at the end
+# would leave the other worker idle while it runs.
+LONG_TESTS = ("test_permission_crawl.py", "test_schemathesis.py", "test_seed_demo.py")
 
 
 def pytest_collection_modifyitems(config, items) -> None:
     """Browser tests run last: Playwright's sync API leaves an event loop running in the test thread, and
     code that runs its own asyncio loop (pyHanko's signing and validation) cannot start one after that. The
-    multi-process topology test runs just before them, so its database is prepared while the rest runs."""
-    items.sort(key=lambda item: (item.get_closest_marker("browser") is not None, TOPOLOGY_TEST in item.nodeid))
+    multi-process topology test runs just before them, so its database is prepared while the rest runs. The
+    longest tests run first (LONG_TESTS)."""
+    items.sort(key=lambda item: (item.get_closest_marker("browser") is not None, TOPOLOGY_TEST in item.nodeid,
+                                 not any(name in item.nodeid for name in LONG_TESTS)))
 
 
 def pytest_collection_finish(session) -> None:

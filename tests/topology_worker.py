@@ -1,6 +1,7 @@
 """Test-only launcher for tests/test_production_topology.py: a Celery worker whose signing engine step first
 sleeps (TOPOLOGY_SLOW_SIGNING_SECONDS, default 120), so the test can kill -9 it in the middle of a task and
-check that another worker finishes the request exactly once. Never used outside that test.
+check that another worker finishes the request exactly once; with TOPOLOGY_SLOW_ARRIVAL_SECONDS, the arrival of
+deliveries sleeps instead (tests/test_exchange_faults.py). Never used outside those tests.
 
     python tests/topology_worker.py worker --queues signing --hostname slow@%h --concurrency 1
 
@@ -41,6 +42,26 @@ def slow_down_signing(delay: float) -> list[str]:
     return patched
 
 
+def slow_down_arrivals(delay: float) -> None:
+    """For tests/test_exchange_faults.py: the arrival of deliveries sleeps inside its transaction (the rows
+    are locked and updated, nothing is committed), so a kill -9 there leaves the fan-out half done."""
+    import contextlib
+
+    from exchange import services
+
+    original = services.batched_events
+
+    @contextlib.contextmanager
+    def slow():
+        print(f"topology_worker: arrival sleeping {delay:.0f} s inside its transaction (pid {os.getpid()})",
+              flush=True)
+        time.sleep(delay)
+        with original():
+            yield
+
+    services.batched_events = slow
+
+
 def main(argv: list[str]) -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eoffice.settings")
@@ -49,8 +70,12 @@ def main(argv: list[str]) -> None:
     django.setup()
     from eoffice.celery import app
 
-    patched = slow_down_signing(float(os.environ.get("TOPOLOGY_SLOW_SIGNING_SECONDS", "120")))
-    print(f"topology_worker: slowed down {', '.join(patched)}", flush=True)
+    if os.environ.get("TOPOLOGY_SLOW_ARRIVAL_SECONDS"):
+        slow_down_arrivals(float(os.environ["TOPOLOGY_SLOW_ARRIVAL_SECONDS"]))
+        print("topology_worker: slowed down the arrival of deliveries", flush=True)
+    else:
+        patched = slow_down_signing(float(os.environ.get("TOPOLOGY_SLOW_SIGNING_SECONDS", "120")))
+        print(f"topology_worker: slowed down {', '.join(patched)}", flush=True)
     app.worker_main(argv or ["worker", "--queues", "signing", "--concurrency", "1"])
 
 

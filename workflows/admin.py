@@ -6,7 +6,7 @@ from accounts.admin_scope import AgencyScopedAdmin
 from accounts.selectors import in_administered_agencies
 from eoffice.admin_scope import ReadOnlyModelAdmin
 
-from .models import Assignment, ExtensionRequest, IncomingCase, Notice
+from .models import Assignment, ExtensionRequest, IncomingCase
 
 ReadOnlyAdmin = ReadOnlyModelAdmin
 
@@ -34,11 +34,6 @@ class IncomingCaseAdmin(ReadOnlyAdmin):
 class ExtensionRequestAdmin(ReadOnlyAdmin):
     list_display = ("assignment", "requested_by", "approver", "requested_deadline", "state")
     list_filter = ("state",)
-
-
-@admin.register(Notice)
-class NoticeAdmin(ReadOnlyAdmin):
-    list_display = ("user", "text", "document", "created_at", "read_at")
 
 
 # --- outgoing drafts: review chains are data an administrator edits; drafts change only through services.

@@ -10,7 +10,7 @@ class WorkflowsConfig(AppConfig):
         from django.contrib.auth import get_user_model
         from django.db.models.signals import post_save, pre_save
 
-        from . import signals
+        from . import notice_kinds, signals  # noqa: F401  (notice_kinds registers the kinds of notice told here)
 
         user_model = get_user_model()
         pre_save.connect(signals.remember_previous_unit, sender=user_model, dispatch_uid="workflows.previous_unit")

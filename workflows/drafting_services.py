@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,8 +25,10 @@ from documents.models import Confidentiality, Document, DocumentType, FileBlob, 
 from documents.selectors import visible_documents
 from documents.storage import store_blob
 from documents.uploads import DOCX, PDF, UploadRejected, check_upload
+from eoffice import notices
 from signatures import services as signing_services
 
+from . import notice_kinds
 from .drafting import Draft, DraftAttachment, DraftState, DraftVersion, ReviewChain, ReviewStep, StepAction
 from .events import (  # noqa: E402 - the draft verbs live with the app's other audit verbs
     DRAFT_APPROVED,
@@ -40,6 +43,8 @@ from .events import (  # noqa: E402 - the draft verbs live with the app's other 
     DRAFT_VERSION_UPLOADED,
 )
 from .services import StaleTransition, TransitionError, acting_prefix
+
+ISSUE_PERMISSION = "documents.register_outgoing"  # marks the clerks who issue the agency's signed drafts
 
 
 @dataclass
@@ -217,32 +222,29 @@ def store_system_version(draft: Draft, actor, blob: FileBlob, *, name: str, note
     return version
 
 
-def _notify_on_commit(user_ids, draft: Draft, key: str) -> None:
-    ids = sorted({pk for pk in user_ids if pk})
-    if not ids:
-        return
-    draft_id = draft.pk
-
-    def send() -> None:
-        from .models import Notice
-
-        text = _("A draft waits for you: %(subject)s") % {"subject": draft.subject[:200]}
-        Notice.objects.bulk_create(
-            [Notice(user_id=pk, key=f"draft:{draft_id}:{key}"[:100], text=text[:500]) for pk in ids],
-            ignore_conflicts=True,
-        )
-
-    transaction.on_commit(send)
+def _tell(kind: str, draft: Draft, key: str, user_ids=(), *, actor=None, url: str = "",
+          document_id: int | None = None, agency_ids=(), permission: str = "", **params) -> None:
+    """Tell people about the draft inside the transaction of the change (eoffice.notices); the key makes a
+    repeated telling harmless and nobody is told of their own act."""
+    # A confidential draft's subject never goes into a notice (nor so into an e-mail).
+    subject = draft.subject[:200] if draft.confidentiality == Confidentiality.NORMAL else "***"
+    notices.tell(
+        kind, key=f"draft:{draft.pk}:{key}", user_ids=user_ids, url=url or reverse("workflows:draft", args=[draft.pk]),
+        params={"subject": subject, **params}, document_id=document_id,
+        agency_ids=agency_ids, permission=permission, exclude=[actor.pk] if actor is not None else (),
+    )
 
 
-def _notify_holders(draft: Draft) -> None:
+def _notify_holders(draft: Draft, actor=None) -> None:
+    """Tell whoever may act on the draft's current step that it waits for them (review or signature)."""
     if draft.current_holder_id:
         ids = [draft.current_holder_id]
     elif draft.current_step_id:
         ids = list(_role_holders(draft, draft.current_step.role).values_list("pk", flat=True)[:50])
     else:
         ids = []
-    _notify_on_commit(ids, draft, f"{draft.version}")
+    kind = notice_kinds.DRAFT_SIGNATURE if draft.state == DraftState.READY_TO_SIGN else notice_kinds.DRAFT_REVIEW
+    _tell(kind, draft, f"{draft.version}", ids, actor=actor)
 
 
 # --- transitions --------------------------------------------------------------------------------
@@ -328,7 +330,7 @@ def _send_back_for_reapproval(actor, draft: Draft) -> None:
     _enter_step(draft, target)
     _bump(draft, "current_step", "current_holder", "state")
     _event(actor, DRAFT_REAPPROVAL, draft, {"from_step_id": step.pk, "to_step_id": target.pk})
-    _notify_holders(draft)
+    _notify_holders(draft, actor)
 
 
 def add_attachments(actor, draft: Draft, uploads, *, expected_version: int | None = None) -> list[DraftAttachment]:
@@ -396,7 +398,7 @@ def submit(actor, draft: Draft, *, expected_version: int | None = None) -> Draft
         draft.last_comment = ""
         _bump(draft, "chain", "current_step", "current_holder", "state", "last_comment")
         _event(actor, DRAFT_SUBMITTED, draft)
-        _notify_holders(draft)
+        _notify_holders(draft, actor)
     return draft
 
 
@@ -420,7 +422,7 @@ def approve_step(actor, draft: Draft, *, comment: str = "", expected_version: in
             "approved_step_id": done.pk if done else None, "action": done.action if done else "",
             "comment": comment.strip(), "authority_prefix": prefix,
         })
-        _notify_holders(draft)
+        _notify_holders(draft, actor)
     return draft
 
 
@@ -455,9 +457,10 @@ def return_draft(
         _event(actor, DRAFT_RETURNED, draft, {"comment": draft.last_comment, "from_step_id": from_step,
                                               "to_step_id": to_step_id, "authority_prefix": prefix})
         if to_step_id is None:
-            _notify_on_commit([draft.drafter_id], draft, f"returned:{draft.version}")
+            _tell(notice_kinds.DRAFT_RETURNED, draft, f"returned:{draft.version}", [draft.drafter_id], actor=actor,
+                  comment=draft.last_comment[:300])
         else:
-            _notify_holders(draft)
+            _notify_holders(draft, actor)
     return draft
 
 
@@ -482,7 +485,8 @@ def forward(actor, draft: Draft, to_user, *, comment: str = "", expected_version
         _bump(draft, "current_holder")
         _event(actor, DRAFT_FORWARDED, draft, {"from_user_id": previous, "to_user_id": to_user.pk,
                                                "comment": comment.strip()})
-        _notify_on_commit([to_user.pk], draft, f"forwarded:{draft.version}")
+        _tell(notice_kinds.DRAFT_FORWARDED, draft, f"forwarded:{draft.version}", [to_user.pk], actor=actor,
+              sender=str(actor))
     return draft
 
 
@@ -510,8 +514,9 @@ def mark_signed_locked(draft: Draft, actor, *, method: str, authority_prefix: st
         "method": method, "authority_prefix": authority_prefix,
         "on_behalf_of": on_behalf_of.pk if on_behalf_of is not None else None,
     })
-    clerks = get_user_model().objects.filter(agency_id=draft.agency_id, is_active=True, groups__name=roles.CLERK)
-    _notify_on_commit(list(clerks.values_list("pk", flat=True)[:50]), draft, "signed")
+    # The agency's clerks (whoever may register outgoing documents there), found by the fan-out task.
+    _tell(notice_kinds.DRAFT_SIGNED, draft, "signed", actor=actor, agency_ids=[draft.agency_id],
+          permission=ISSUE_PERMISSION)
     return draft
 
 
@@ -559,7 +564,8 @@ def issue_draft(clerk, draft: Draft, final_file, *, expected_version: int | None
             signer_name=signer.display_name if signer else "", signer_position=signer.position if signer else "",
             authority_prefix=draft.signing_authority_prefix, urgency=draft.urgency,
             confidentiality=draft.confidentiality, drafting_unit_id=draft.drafting_unit_id,
-            recipients=[documents_services.RecipientInput(agency_id=r.get("agency_id"), name=r.get("name", ""))
+            recipients=[documents_services.RecipientInput(agency_id=r.get("agency_id"), name=r.get("name", ""),
+                                                                 unit_id=r.get("unit_id"))
                         for r in draft.recipients if isinstance(r, dict)],
             internal=draft.internal, register_id=register_id,
         )
@@ -575,7 +581,9 @@ def issue_draft(clerk, draft: Draft, final_file, *, expected_version: int | None
         _bump(draft, "issued_document", "state", "current_step")
         _event(clerk, DRAFT_ISSUED, draft, {"document_id": document.pk, "number": document.register_number,
                                             "notation": document.code_notation, "identifier": document.identifier})
-        _notify_on_commit([draft.drafter_id], draft, "issued")
+        _tell(notice_kinds.DRAFT_ISSUED, draft, "issued", [draft.drafter_id], actor=clerk,
+              url=reverse("documents:detail", args=[document.pk]), document_id=document.pk,
+              number=document.number_notation)
         if draft.in_response_to_id:
             _complete_reply(draft, document)
         if not sealed_later:

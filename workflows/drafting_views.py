@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import roles
+from accounts.models import Agency, Unit
 from documents.forms import MultipleFileField
 from documents.models import Confidentiality, DocumentType, Urgency
 from documents.storage import IntegrityFailure, open_verified
@@ -38,7 +39,16 @@ class DraftForm(forms.Form):
                                              coerce=int, initial=Confidentiality.NORMAL)
     proposed_signer = forms.ModelChoiceField(label=gettext_lazy("Proposed signer"), required=False,
                                              queryset=get_user_model().objects.none())
-    recipients = forms.CharField(label=gettext_lazy("Recipients (one per line)"), required=False,
+    recipient_agencies = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Recipient agencies"), queryset=Agency.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("Issued documents are delivered electronically to these agencies."),
+    )
+    recipient_units = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Recipient units (internal documents)"), queryset=Unit.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    recipients = forms.CharField(label=gettext_lazy("Other recipients (one per line)"), required=False,
                                  widget=forms.Textarea(attrs={"rows": 3}))
     internal = forms.BooleanField(label=gettext_lazy("Internal document (to units of this agency)"), required=False)
     file = forms.FileField(label=gettext_lazy("Draft file (DOCX or PDF)"))
@@ -49,6 +59,14 @@ class DraftForm(forms.Form):
         self.fields["proposed_signer"].queryset = get_user_model().objects.filter(
             agency_id=agency_id, is_active=True, groups__name=roles.AGENCY_LEADER
         )
+        self.fields["recipient_agencies"].queryset = Agency.objects.filter(is_active=True).exclude(pk=agency_id)
+        self.fields["recipient_units"].queryset = Unit.objects.filter(agency_id=agency_id, is_active=True)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("recipient_units") and not cleaned.get("internal"):
+            self.add_error("recipient_units", gettext_lazy("Units of the agency receive internal documents only."))
+        return cleaned
 
     def draft_input(self) -> services.DraftInput:
         data = self.cleaned_data
@@ -56,7 +74,9 @@ class DraftForm(forms.Form):
             document_type_id=data["document_type"].pk, subject=data["subject"], urgency=data["urgency"],
             confidentiality=data["confidentiality"],
             proposed_signer_id=data["proposed_signer"].pk if data["proposed_signer"] else None,
-            recipients=[{"name": line.strip()} for line in data["recipients"].splitlines() if line.strip()],
+            recipients=[{"agency_id": a.pk, "name": a.name} for a in data["recipient_agencies"]]
+            + [{"unit_id": u.pk, "name": u.name} for u in data["recipient_units"]]
+            + [{"name": line.strip()} for line in data["recipients"].splitlines() if line.strip()],
             internal=data["internal"],
         )
 

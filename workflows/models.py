@@ -196,32 +196,4 @@ class ExtensionRequest(models.Model):
         return f"{self.assignment_id} → {self.requested_deadline} ({self.state})"
 
 
-class Notice(models.Model):
-    """An in-app reminder. `key` makes storing idempotent: one notice per person per key
-    (e.g. one per overdue assignment per day)."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workflow_notices")
-    document = models.ForeignKey(Document, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=100)
-    text = models.CharField(_("text"), max_length=500)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("notice")
-        verbose_name_plural = _("notices")
-        ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="wf_notice_unique_key")]
-        indexes = [models.Index(fields=["user", "read_at"], name="wf_notice_user_unread_idx")]
-
-    def __str__(self) -> str:
-        return self.text[:80]
-
-    @property
-    def draft_id(self) -> int | None:
-        """The draft a drafting reminder is about (its key is "draft:<id>:...")."""
-        parts = self.key.split(":")
-        return int(parts[1]) if len(parts) > 1 and parts[0] == "draft" and parts[1].isdigit() else None
-
-
 from .drafting import *  # noqa

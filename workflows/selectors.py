@@ -219,12 +219,6 @@ def _item(kind: str, row, today: date) -> WorkItem:
                     due_soon=soon)
 
 
-def unread_notices(user):
-    from .models import Notice
-
-    return Notice.objects.filter(user_id=user.pk, read_at__isnull=True).select_related("document")
-
-
 @dataclass
 class OversightRow:
     """Open handling of one unit (agency view) or one person (unit view)."""

@@ -3,31 +3,34 @@
 Each transition: lock the case row (SELECT ... FOR UPDATE), check the actor may take the step (role,
 step-holder or a delegation valid today, whose authority prefix is recorded), check the state and the
 version the caller saw, change the rows, grant access, write the audit event on the document, all in
-one transaction; notices are enqueued on commit. A refused transition changes nothing.
+one transaction, with the notices told in it (eoffice.notices). A refused transition changes nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm
 
 from accounts import roles
 from accounts.models import Delegation, Unit
 from audit.services import record_event
+from documents.holds import hold_reason
 from documents.models import Confidentiality, Direction, Document
 from documents.selectors import visible_documents
-from eoffice.tasking import publish_on_commit
+from eoffice import notices
 
-from . import events
+from . import events, notice_kinds
+from .announcements import incoming_case_changed
 from .models import (
     OPEN_ASSIGNMENT_STATES,
     Assignment,
@@ -36,7 +39,6 @@ from .models import (
     ExtensionRequest,
     ExtensionState,
     IncomingCase,
-    Notice,
     TargetRole,
 )
 
@@ -100,7 +102,12 @@ def _require_clerk(actor, case: IncomingCase) -> None:
 
 
 def _lock_case(case_id: int) -> IncomingCase:
-    return IncomingCase.objects.select_for_update().select_related("document").get(pk=case_id)
+    """Lock the case for a step; a document its sender recalled (documents.holds) takes no more steps."""
+    case = IncomingCase.objects.select_for_update().select_related("document").get(pk=case_id)
+    reason = hold_reason(case.document_id)
+    if reason:
+        raise TransitionError(reason, code="held")
+    return case
 
 
 def _check_version(current: int, expected: int | None) -> None:
@@ -130,42 +137,24 @@ def _event(actor, verb: str, case: IncomingCase, data: dict) -> None:
         actor=actor, verb=verb, target=case.document, agency_id=case.agency_id,
         data={"case_id": case.pk, "state": case.state, "version": case.version, **data},
     )
+    incoming_case_changed.send(sender=IncomingCase, case=case, actor=actor, verb=verb)
 
 
-NOTICE_TEXTS = {
-    "presented": gettext_lazy("An incoming document waits for your direction."),
-    "directed": gettext_lazy("An incoming document was directed to you or your unit."),
-    "assigned": gettext_lazy("An incoming document was assigned to you for handling."),
-    "extension_requested": gettext_lazy("A deadline extension waits for your decision."),
-    "extension_decided": gettext_lazy("Your deadline extension request was decided."),
-    "completed": gettext_lazy("An incoming document you directed has been handled."),
-    "returned": gettext_lazy("An incoming document was returned."),
-    "overdue": gettext_lazy("The handling of an incoming document is overdue."),
-}
+def _date(value: date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
 
 
-def _notify_on_commit(user_ids, document_id: int, kind: str, key: str) -> None:
-    ids = sorted({pk for pk in user_ids if pk})
-    if not ids:
-        return
-
-    # A lost notice is not lost work: the person's work list is computed from the workflow rows, the notice
-    # is only a reminder, so a broker that is down is logged and not retried.
-    publish_on_commit("workflows.tasks.store_notices", ids, document_id, kind, key)
-
-
-def store_notices(user_ids: list[int], document_id: int | None, kind: str, key: str) -> int:
-    """Store one notice per person for `key`; storing the same key again adds nothing (idempotent)."""
-    from django.conf import settings
-    from django.utils import translation
-
-    with translation.override(settings.LANGUAGE_CODE):
-        text = str(NOTICE_TEXTS.get(kind, kind))
-    created = Notice.objects.bulk_create(
-        [Notice(user_id=pk, document_id=document_id, key=key[:100], text=text) for pk in user_ids],
-        ignore_conflicts=True,
+def _tell(kind: str, case: IncomingCase, key: str, user_ids, *, actor=None, **params) -> None:
+    """Tell people about the case, inside the transaction of the change (notifications fans it out after
+    commit; the key makes a repeated telling harmless). Nobody is told of their own act."""
+    document = case.document
+    # A confidential document's subject never goes into a notice (nor so into an e-mail): its number does.
+    subject = document.subject[:200] if document.confidentiality == Confidentiality.NORMAL else "***"
+    notices.tell(
+        kind, key=f"wf:{key}", user_ids=user_ids, url=reverse("workflows:case", args=[case.pk]),
+        params={"number": document.number_notation, "subject": subject, **params},
+        document_id=case.document_id, exclude=[actor.pk] if actor is not None else (),
     )
-    return len(created)
 
 
 # --- unit groups (grants at unit level) ---------------------------------------------------------
@@ -212,6 +201,9 @@ def open_case(actor, document: Document) -> IncomingCase:
         raise ValidationError(_("Only incoming documents are handled here."))
     if not visible_documents(actor).filter(pk=document.pk).exists():
         raise PermissionDenied(_("You cannot see this document."))
+    reason = hold_reason(document.pk)
+    if reason:
+        raise TransitionError(reason, code="held")
     with transaction.atomic():
         # Lock the document row: two clerks opening the same document at once → one case.
         Document.objects.select_for_update().filter(pk=document.pk).values_list("pk", flat=True).first()
@@ -239,7 +231,7 @@ def present(actor, case: IncomingCase, leader, *, expected_version: int | None =
             # Secret documents are outside agency scope: the leader is granted personally.
             _grant_person(leader, case.document)
         _event(actor, events.CASE_PRESENTED, case, {"leader_id": leader.pk, "leader": str(leader)})
-        _notify_on_commit([leader.pk], case.document_id, "presented", f"presented:{case.pk}:{case.version}")
+        _tell(notice_kinds.PRESENTED, case, f"presented:{case.pk}:{case.version}", [leader.pk], actor=actor)
     return case
 
 
@@ -257,7 +249,8 @@ def return_case(actor, case: IncomingCase, reason: str, *, expected_version: int
         case.returned_at = timezone.now()
         _bump(case, "state", "return_reason", "returned_at")
         _event(actor, events.CASE_RETURNED, case, {"reason": case.return_reason})
-        _notify_on_commit([case.presented_to_id], case.document_id, "returned", f"returned:{case.pk}")
+        _tell(notice_kinds.RETURNED, case, f"returned:{case.pk}", [case.presented_to_id], actor=actor,
+              reason=case.return_reason[:300])
     return case
 
 
@@ -364,7 +357,7 @@ def direct(
             "instruction": case.instruction, "targets": lines, "authority_prefix": prefix,
             "on_behalf_of": holder.pk if prefix else None,
         })
-        _notify_on_commit(notify_ids, document.pk, "directed", f"directed:{case.pk}")
+        _tell(notice_kinds.DIRECTED, case, f"directed:{case.pk}", notify_ids, actor=actor)
     return case
 
 
@@ -460,7 +453,8 @@ def assign_within_unit(
             "assignee": str(assignee), "deadline": deadline, "note": assignment.assignment_note, "authority_prefix": authority[0],
             "on_behalf_of": authority[1].pk if authority[0] else None,
         })
-        _notify_on_commit([assignee.pk], case.document_id, "assigned", f"assigned:{assignment.pk}")
+        _tell(notice_kinds.ASSIGNED, case, f"assigned:{assignment.pk}:{assignment.version}", [assignee.pk],
+              actor=actor, deadline=_date(deadline))
     return assignment
 
 
@@ -521,7 +515,8 @@ def request_extension(
             "assignment_id": assignment.pk, "request_id": request.pk, "current_deadline": request.current_deadline,
             "requested_deadline": new_deadline, "reason": request.reason, "approver_id": request.approver_id,
         })
-        _notify_on_commit([request.approver_id], case.document_id, "extension_requested", f"extension:{request.pk}")
+        _tell(notice_kinds.EXTENSION_REQUESTED, case, f"extension:{request.pk}", [request.approver_id], actor=actor,
+              requester=str(actor), deadline=_date(new_deadline))
     return request
 
 
@@ -563,8 +558,9 @@ def decide_extension(actor, request: ExtensionRequest, *, approve: bool, note: s
             "assignment_id": assignment.pk, "request_id": request.pk, "requested_deadline": request.requested_deadline,
             "note": request.decision_note, "authority_prefix": prefix,
         })
-        _notify_on_commit([request.requested_by_id], case.document_id, "extension_decided",
-                          f"extension_decided:{request.pk}")
+        _tell(notice_kinds.EXTENSION_APPROVED if approve else notice_kinds.EXTENSION_REFUSED, case,
+              f"extension_decided:{request.pk}", [request.requested_by_id], actor=actor,
+              deadline=_date(request.requested_deadline))
     return request
 
 
@@ -619,8 +615,8 @@ def complete_assignment(
                 "outcome": assignment.outcome, "reply_document_id": reply.pk if reply else None,
                 "closed_assignments": closed,
             })
-            _notify_on_commit([case.directed_by_id, case.opened_by_id], case.document_id, "completed",
-                              f"completed:{case.pk}")
+            _tell(notice_kinds.COMPLETED, case, f"completed:{case.pk}", [case.directed_by_id, case.opened_by_id],
+                  actor=actor)
         else:
             _bump(case, "state")
     return assignment
@@ -630,21 +626,32 @@ def complete_assignment(
 
 
 def mark_overdue(today: date | None = None) -> int:
-    """Mark open assignments past their due date and store one reminder per assignment per overdue day
-    (for the handler, or the unit's leaders while it waits for assignment). Idempotent: running it again
-    on the same day changes nothing. Returns the number of assignments newly marked overdue."""
+    """Mark open assignments past their due date and tell, once per assignment per overdue day, the handler
+    (or the unit's leaders while it waits for assignment); tell them too, once per due date, the day before
+    it falls. Idempotent: running it again on the same day changes nothing. Returns the number of
+    assignments newly marked overdue."""
     today = today or _today()
-    overdue = list(
-        Assignment.objects.filter(state__in=OPEN_ASSIGNMENT_STATES, due_date__lt=today)
+    tomorrow = today + timedelta(days=1)
+    open_work = list(
+        Assignment.objects.filter(state__in=OPEN_ASSIGNMENT_STATES)
+        .filter(Q(due_date__lt=today) | Q(due_date=tomorrow))
         .select_related("case__document")
         .order_by("pk")
     )
-    if not overdue:
+    if not open_work:
         return 0
-    leaders = _unit_leaders([a.unit_id for a in overdue if a.state == AssignmentState.WAITING])
+    leaders = _unit_leaders([a.unit_id for a in open_work if a.state == AssignmentState.WAITING])
     newly = 0
     with transaction.atomic():
-        for assignment in overdue:
+        for assignment in open_work:
+            recipients = (
+                [assignment.assignee_id] if assignment.state == AssignmentState.HANDLING
+                else leaders.get(assignment.unit_id, [])
+            )
+            if assignment.due_date == tomorrow:
+                _tell(notice_kinds.DUE_TOMORROW, assignment.case, f"due_tomorrow:{assignment.pk}:{tomorrow}",
+                      recipients, deadline=_date(assignment.due_date))
+                continue
             if assignment.overdue_since is None:
                 # Conditional update: concurrent runs mark (and audit) each assignment once.
                 marked = Assignment.objects.filter(pk=assignment.pk, overdue_since__isnull=True).update(
@@ -658,21 +665,6 @@ def mark_overdue(today: date | None = None) -> int:
                         data={"case_id": assignment.case_id, "assignment_id": assignment.pk,
                               "due_date": assignment.due_date, "since": today},
                     )
-            recipients = (
-                [assignment.assignee_id] if assignment.state == AssignmentState.HANDLING
-                else leaders.get(assignment.unit_id, [])
-            )
-            store_notices(recipients, assignment.case.document_id, "overdue", f"overdue:{assignment.pk}:{today}")
+            _tell(notice_kinds.OVERDUE, assignment.case, f"overdue:{assignment.pk}:{today}", recipients,
+                  deadline=_date(assignment.due_date))
     return newly
-
-
-def mark_notices_read(actor, notice_ids: list[int] | None = None) -> int:
-    """The person marks their own reminders read (all unread ones when no ids are given).
-
-    Not audited: it changes only the reader's own reminder list, nothing of a document or a case."""
-    if not actor.is_authenticated:
-        raise PermissionDenied(_("Log in first."))
-    unread = Notice.objects.filter(user_id=actor.pk, read_at__isnull=True)
-    if notice_ids is not None:
-        unread = unread.filter(pk__in=notice_ids)
-    return unread.update(read_at=timezone.now())

@@ -9,7 +9,6 @@ app_name = "workflows"
 urlpatterns = [
     path("", views.my_work, name="my_work"),
     path("oversight/", views.oversight, name="oversight"),
-    path("notices/read/", views.read_notices, name="read_notices"),
     path("incoming/open/<int:document_pk>/", views.open_case, name="open_case"),
     path("incoming/<int:pk>/", views.case_detail, name="case"),
     path("incoming/<int:pk>/<slug:step>/", views.case_step, name="case_step"),

@@ -46,18 +46,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
         "draft_sections": draft_sections,
         "total": work.total + sum(count for _kind, _label, count, _items in draft_sections),
         "oversees": selectors.oversees(request.user),
-        "notices": list(selectors.unread_notices(request.user)[:20]),
     })
-
-
-@login_required
-@require_POST
-def read_notices(request: HttpRequest) -> HttpResponse:
-    if "notice" in request.POST:  # one reminder; a malformed id finds nothing rather than marking all read
-        services.mark_notices_read(request.user, [posted_int(request, "notice") or 0])
-    else:
-        services.mark_notices_read(request.user)
-    return redirect("workflows:my_work")
 
 
 @login_required

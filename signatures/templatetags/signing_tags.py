@@ -9,13 +9,21 @@ register = template.Library()
 
 
 @register.inclusion_tag("signatures/file_verification.html")
-def file_verification(blob) -> dict:
+def file_verification(blob, document_id=None) -> dict:
+    """`document_id` (optional): the document the file is shown in, for the link to the printable sheet."""
     from ..verification import VERDICT_LABELS, SignatureReport, VerificationReport, translated
     from ..verification_text import issuing_note, revision_lines
 
     verification = getattr(blob, "verification", None) if blob is not None else None
     if verification is None or verification.state != "done":
         return {"verification": verification, "pending": verification is not None}
+    sheet_url = ""
+    if document_id:
+        from django.urls import reverse
+        from django.utils.http import urlencode
+
+        sheet_url = (reverse("signatures:stored_sheet", args=[blob.pk]) + "?"
+                     + urlencode({"document": document_id}))
     try:  # the stored report, for the revisions made after each signature
         report = VerificationReport.from_dict(verification.report)
     except (KeyError, TypeError, ValueError):
@@ -37,6 +45,7 @@ def file_verification(blob) -> dict:
         "verification": verification,
         "label": VERDICT_LABELS.get(verification.verdict, verification.verdict),
         "signatures": signatures,
+        "sheet_url": sheet_url,
         "error": translated([verification.report["error"]])[0] if verification.report.get("error") else "",
     }
 

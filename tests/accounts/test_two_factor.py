@@ -92,6 +92,8 @@ def test_login_asks_for_the_code_after_the_password():
     assert page.status_code == 302 and page.url.startswith(reverse("accounts:otp_verify"))
     assert client.post(reverse("accounts:otp_verify"), {"code": "12345x"}).status_code == 400
     assert client.get(reverse("documents:list")).status_code == 302
+    refused = AuditEvent.objects.get(verb=events.OTP_CODE_REFUSED, target_id=str(person.pk))
+    assert refused.data["purpose"] == "login" and refused.data["code_given"] is True and refused.data["address"]
     answer = client.post(reverse("accounts:otp_verify"), {"code": code_for(device), "next": "/documents/"})
     assert answer.status_code == 302 and answer.url == "/documents/"
     assert client.get(reverse("documents:list")).status_code == 200
@@ -176,6 +178,8 @@ def test_the_api_token_needs_a_fresh_code_when_the_person_has_a_second_factor():
     again = client.post("/api/v1/auth/token/", {"username": person.username, "password": PASSWORD, "otp": code},
                         format="json")
     assert again.status_code == 400
+    refusals = AuditEvent.objects.filter(verb=events.OTP_CODE_REFUSED, target_id=str(person.pk)).order_by("id")
+    assert [(e.data["purpose"], e.data["code_given"]) for e in refusals] == [("api_token", False), ("api_token", True)]
     # Who must have a second factor and has none enrols first.
     administrator = make_user(roles.ADMINISTRATOR, is_staff=True)
     assert client.post("/api/v1/auth/token/", {"username": administrator.username, "password": PASSWORD},

@@ -114,8 +114,9 @@ def test_clerk_registers_outgoing_with_files_by_token():
     assert files[0]["size"] == len(PDF_BYTES) and files[0]["content_type"] == "application/pdf"
     assert len(files[0]["sha256"]) == 64 and files[0]["extraction_status"] == "pending"
     assert files[0]["download_url"].endswith(f"/api/v1/documents/{body['id']}/files/{files[0]['id']}/download/")
-    assert verbs_for(body["id"]) == [
-        events.DOCUMENT_REGISTERED_OUTGOING, events.DOCUMENT_FILE_ATTACHED, events.DOCUMENT_FILE_ATTACHED
+    assert verbs_for(body["id"]) == [  # then the exchange sends it to the recipient agency (exchange/)
+        events.DOCUMENT_REGISTERED_OUTGOING, events.DOCUMENT_FILE_ATTACHED, events.DOCUMENT_FILE_ATTACHED,
+        "exchange.deliveries_created",
     ]
     event = AuditEvent.objects.get(verb=events.DOCUMENT_REGISTERED_OUTGOING)
     assert event.actor_id == user.pk and event.agency_id == agency.pk

@@ -37,6 +37,7 @@ from signatures.verification import (
     MSG_NOT_INTACT,
     MSG_PARTIAL_COVERAGE,
     MSG_REVOCATION_UNAVAILABLE,
+    MSG_REVOCATION_UNCHECKED,
     MSG_REVOKED,
     MSG_UNTRUSTED,
     VERDICT_LABELS,
@@ -487,6 +488,16 @@ def _facts(**overrides) -> SignatureReport:
             MSG_UNTRUSTED,
         ),
         ({"revocation": "revoked", "trusted": False, "trust_problem": "revoked_no_poe"}, Verdict.INVALID, MSG_REVOKED),
+        (  # checked online, the CA did not answer: never valid, and said plainly (tests/signatures/test_revocation.py)
+            {"revocation": "unknown", "trusted": False, "trust_problem": "try_later", "revocation_online": True},
+            Verdict.UNVERIFIABLE,
+            MSG_REVOCATION_UNCHECKED,
+        ),
+        (  # offline, data supplied but unusable: the older message
+            {"revocation": "unknown", "trusted": False, "trust_problem": "try_later"},
+            Verdict.UNVERIFIABLE,
+            MSG_REVOCATION_UNAVAILABLE,
+        ),
     ],
 )
 def test_verdict_rule(overrides, verdict, message):

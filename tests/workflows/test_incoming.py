@@ -13,6 +13,8 @@ from audit.models import AuditEvent
 from audit.services import verify_all
 from documents.models import DocumentGroupObjectPermission, DocumentUserObjectPermission, Urgency
 from documents.selectors import visible_documents
+from notifications import services as notification_services
+from notifications.models import Notice
 from tests.factories import AgencyFactory, make_user
 from workflows import events, services
 from workflows.models import (
@@ -21,7 +23,6 @@ from workflows.models import (
     CaseState,
     ExtensionState,
     IncomingCase,
-    Notice,
     TargetRole,
 )
 from workflows.services import StaleTransition, TargetInput, TransitionError
@@ -471,8 +472,12 @@ def test_notices_are_stored_on_commit(django_capture_on_commit_callbacks):
         services.assign_within_unit(o.unit_leader, lead, o.handler, deadline=in_days(1))
     assert Notice.objects.filter(user=o.unit_leader).count() == 1
     assert Notice.objects.filter(user=o.handler).count() == 1
-    # Storing the same key again (a redelivered task) adds nothing.
-    services.store_notices([o.handler.pk], case.document_id, "assigned", f"assigned:{lead.pk}")
+    # Fanning the same event out again (a redelivered task) adds nothing.
+    notice = Notice.objects.get(user=o.handler)
+    assert notification_services.fan_out(notice.event.key) == 0
+    notice.event.processed_at = None
+    notice.event.save()
+    notification_services.fan_out(notice.event.key)
     assert Notice.objects.filter(user=o.handler).count() == 1
 
 

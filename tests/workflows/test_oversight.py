@@ -111,7 +111,7 @@ def test_timeline_shows_who_directed_assigned_and_opened():
 
 
 def test_reminders_show_on_my_work_and_are_marked_read_by_their_owner_only(django_capture_on_commit_callbacks):
-    from workflows.models import Notice  # noqa: PLC0415
+    from notifications.models import Notice  # noqa: PLC0415
 
     o = office()
     with django_capture_on_commit_callbacks(execute=True):
@@ -121,14 +121,14 @@ def test_reminders_show_on_my_work_and_are_marked_read_by_their_owner_only(djang
     page = Client()
     page.force_login(o.unit_leader)
     body = page.get("/work/").content.decode()
-    assert 'id="notices"' in body and notices[0].text in body
+    assert 'id="notices"' in body and notices[0].text in body and f"/notifications/{notices[0].pk}/open/" in body
     stranger = Client()
     stranger.force_login(o.handler)
-    stranger.post("/work/notices/read/", {"notice": notices[0].pk})  # not theirs: nothing happens
+    stranger.post("/notifications/read/", {"notice": notices[0].pk})  # not theirs: nothing happens
     assert Notice.objects.filter(user=o.unit_leader, read_at__isnull=True).count() == len(notices)
-    page.post("/work/notices/read/", {"notice": notices[0].pk})
+    page.post("/notifications/read/", {"notice": notices[0].pk, "next": "/work/"})
     assert Notice.objects.filter(user=o.unit_leader, read_at__isnull=True).count() == len(notices) - 1
-    page.post("/work/notices/read/")
+    page.post("/notifications/read-all/", {"next": "/work/"})
     assert not Notice.objects.filter(user=o.unit_leader, read_at__isnull=True).exists()
     assert 'id="notices"' not in page.get("/work/").content.decode()
 
@@ -143,7 +143,7 @@ def test_work_directed_to_a_person_counts_for_their_unit_in_both_views():
 
 
 def test_a_malformed_reminder_id_marks_nothing_read(django_capture_on_commit_callbacks):
-    from workflows.models import Notice  # noqa: PLC0415
+    from notifications.models import Notice  # noqa: PLC0415
 
     o = office()
     with django_capture_on_commit_callbacks(execute=True):
@@ -152,5 +152,5 @@ def test_a_malformed_reminder_id_marks_nothing_read(django_capture_on_commit_cal
     page = Client()
     page.force_login(o.unit_leader)
     for bad in ("abc", "9" * 40):
-        assert page.post("/work/notices/read/", {"notice": bad}).status_code == 302
+        assert page.post("/notifications/read/", {"notice": bad}).status_code == 302
     assert Notice.objects.filter(user=o.unit_leader, read_at__isnull=True).count() == unread

@@ -10,8 +10,9 @@ from accounts.models import Delegation
 from audit.models import AuditEvent
 from audit.services import verify_all
 from documents.models import Urgency
+from notifications.models import Notice
 from workflows import events, services, tasks
-from workflows.models import Assignment, Notice
+from workflows.models import Assignment
 from workflows.selectors import (
     TO_ASSIGN,
     TO_DECIDE_EXTENSION,
@@ -119,14 +120,15 @@ def test_constant_number_of_queries(who):
 # --- overdue ------------------------------------------------------------------------------------
 
 
-def test_mark_overdue_is_idempotent_per_day():
+def test_mark_overdue_is_idempotent_per_day(django_capture_on_commit_callbacks):
     o = office()
     lead = directed_case(o).assignments.get()  # waiting in the unit, due in 5 days
     person = directed_case(o, number="2", targets=[TargetInput(role="lead", user_id=o.handler.pk, deadline=in_days(1))])
     on_time = directed_case(o, number="3", targets=[TargetInput(role="lead", user_id=o.colleague.pk,
                                                                 deadline=in_days(30))])
-    assert services.mark_overdue(today=in_days(6)) == 2
-    assert services.mark_overdue(today=in_days(6)) == 0
+    with django_capture_on_commit_callbacks(execute=True):  # the notices are fanned out after commit
+        assert services.mark_overdue(today=in_days(6)) == 2
+        assert services.mark_overdue(today=in_days(6)) == 0
     assert Notice.objects.filter(user=o.unit_leader).count() == 1  # waiting: the unit's leaders are reminded
     assert Notice.objects.filter(user=o.handler).count() == 1
     assert not Notice.objects.filter(user=o.colleague).exists()
@@ -137,7 +139,8 @@ def test_mark_overdue_is_idempotent_per_day():
     assert lead.overdue_since == in_days(6)
     assert Assignment.objects.get(case=on_time).overdue_since is None
     # The next day: one more reminder each, still marked (and audited) once.
-    assert services.mark_overdue(today=in_days(7)) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.mark_overdue(today=in_days(7)) == 0
     assert Notice.objects.filter(user=o.handler).count() == 2
     assert AuditEvent.objects.filter(verb=events.ASSIGNMENT_OVERDUE).count() == 2
     assert verify_all() == []
