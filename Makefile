@@ -30,15 +30,18 @@ run: setup
 
 # Uses PostgreSQL and Redis when they answer on 127.0.0.1 (or DATABASE_URL / CELERY_BROKER_URL are set);
 # otherwise SQLite, and the tests that need those services are skipped with the reason printed.
-# The suite runs on TEST_WORKERS processes (pytest-xdist); the production topology test (it starts gunicorn,
-# Celery workers and beat, and mostly waits for them) runs beside it, and its output follows the suite's.
+# The suite runs on TEST_WORKERS processes (pytest-xdist); the multi-process tests (marker topology: they start
+# gunicorn, Celery workers and beat, and mostly wait for them) and the permission crawl (marker beside) run in a
+# second process beside it, and its output follows the suite's.
 TEST_WORKERS ?= 2
 test: setup
 	@eval "$$($(BIN)/python scripts/detect_services.py)"; \
 	echo "DATABASE_URL=$${DATABASE_URL:-sqlite (embedded)} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-none}"; \
 	mkdir -p var; \
-	$(BIN)/python -m pytest -m topology $(PYTEST_ARGS) > var/topology-test.log 2>&1 & topology=$$!; \
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not topology" $(PYTEST_ARGS); suite=$$?; \
+	case "$${DATABASE_URL:-}" in postgres*) template=$$($(BIN)/python scripts/test_template_db.py) || exit 1; \
+		export EOFFICE_TEST_TEMPLATE=$$template;; esac; \
+	$(BIN)/python -m pytest -m "topology or beside" $(PYTEST_ARGS) > var/topology-test.log 2>&1 & topology=$$!; \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not topology and not beside" $(PYTEST_ARGS); suite=$$?; \
 	wait $$topology; topo=$$?; [ $$topo -eq 5 ] && topo=0; \
 	echo "----- the production topology test, run beside the suite (var/topology-test.log) -----"; \
 	cat var/topology-test.log; \

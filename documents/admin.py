@@ -13,9 +13,18 @@ from .models import Document, DocumentType, Register
 
 @admin.register(DocumentType)
 class DocumentTypeAdmin(admin.ModelAdmin):
+    """The Decree 30 document types are the installation's, shared by every agency (their abbreviations make
+    every agency's notations): only the installation's superusers change them; agency administrators read."""
+
     list_display = ("name", "abbreviation", "code", "sort_order", "is_active")
     list_editable = ("is_active",)
     readonly_fields = ("code",)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -231,6 +231,7 @@ MAX_IMAGE_PIXELS = int(os.environ.get("MAX_IMAGE_PIXELS", str(120_000_000)))
 EXCHANGE_MAX_PACKAGE_BYTES = int(os.environ.get("EXCHANGE_MAX_PACKAGE_BYTES", str(50 * 1024 * 1024)))
 EXCHANGE_PACKAGE_MAX_AGE_SECONDS = int(os.environ.get("EXCHANGE_PACKAGE_MAX_AGE_SECONDS", str(7 * 24 * 3600)))
 EXCHANGE_HTTP_TIMEOUT = int(os.environ.get("EXCHANGE_HTTP_TIMEOUT", "30"))
+EXCHANGE_RETRY_FIRST_SECONDS = float(os.environ.get("EXCHANGE_RETRY_FIRST_SECONDS", "30"))
 EXCHANGE_REQUIRE_TRUSTED_PEERS = env_bool("EXCHANGE_REQUIRE_TRUSTED_PEERS", True)
 # Text and page extraction runs in a forked child with these limits (documents/extraction.py).
 EXTRACTION_ISOLATED = env_bool("EXTRACTION_ISOLATED", True)

@@ -20,6 +20,12 @@ OTP_REQUIRED = False
 # override_settings against a local OCSP responder and CRL server.
 SIGNATURE_REVOCATION_CHECKING = False
 
+# `make test` on PostgreSQL migrates a template once (scripts/test_template_db.py); each test process's database
+# is a copy of it, with nothing left to migrate.
+if os.environ.get("EOFFICE_TEST_TEMPLATE") and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"]["TEST"] = {**DATABASES["default"].get("TEST", {}),  # noqa: F405
+                                    "TEMPLATE": os.environ["EOFFICE_TEST_TEMPLATE"]}
+
 # Parallel runs (pytest -n, `make test`): each worker gets its own Redis database for the broker tests (the
 # database names get their own suffix from pytest-django).
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")

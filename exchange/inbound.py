@@ -177,6 +177,8 @@ def _apply_edoc(peer: Peer, edoc: edxml.Edoc, digest: str, size: int) -> Accepte
                   digest=digest, size=size, business_type=edoc.business_type)
         document = Document.objects.filter(agency=peer.agency, identifier=edoc.document_id).first()
         if document is not None and Delivery.objects.filter(document=document, recipient_agency__in=recipients).exists():
+            if edoc.business_document_id and edoc.business_type in (BusinessType.UPDATE, BusinessType.REPLACE):
+                return _link_received(peer, edoc, document, recipients, key)
             raise edxml.PackageRefused("duplicate", _("This document has already been received."), http_status=409)
         if document is None:
             document = _foreign_document(peer, edoc, gateway, stored)
@@ -199,6 +201,7 @@ def _apply_edoc(peer: Peer, edoc: edxml.Edoc, digest: str, size: int) -> Accepte
                                "sender": document.organ_name, "peer": peer.organ_id, "package_sha256": digest})
             deliveries.append(delivery)
         InboundPackage.objects.filter(replay_key=key).update(delivery=deliveries[0])
+        _tell_replaced(document, [d for d in deliveries if d.replaces_id], edoc.business_type)
         for doc_file in document.files.select_related("blob"):
             request_verification(doc_file.blob)
         notices.tell("exchange.arrived", key=f"exchange.arrived:{document.pk}:{deliveries[0].pk}",
@@ -207,6 +210,50 @@ def _apply_edoc(peer: Peer, edoc: edxml.Edoc, digest: str, size: int) -> Accepte
                              "subject": document.subject[:200]},
                      url=reverse("exchange:received", args=[document.pk]), document_id=document.pk)
     return Accepted(kind="edoc", deliveries=[d.pk for d in deliveries])
+
+
+def _link_received(peer: Peer, edoc: edxml.Edoc, document: Document, recipients: list[Agency], key: str) -> Accepted:
+    """An update or a replacement (business type 2 / 3) of a document we already hold (its new-document package
+    came first): our deliveries of it link to those of the earlier document, as `services.link_replacement`
+    does for a sender here. Already linked: a duplicate."""
+    earlier = {d.recipient_agency_id: d for d in Delivery.objects.filter(
+        document__agency=peer.agency, document__identifier=edoc.business_document_id)}
+    linked = []
+    for delivery in Delivery.objects.select_for_update(of=("self",)).filter(document=document,
+                                                                           recipient_agency__in=recipients):
+        match = earlier.get(delivery.recipient_agency_id)
+        if match is None or (delivery.replaces_id == match.pk and delivery.business_type == edoc.business_type):
+            continue
+        delivery.business_type, delivery.replaces = edoc.business_type, match
+        delivery.version += 1
+        delivery.save(update_fields=["business_type", "replaces", "version"])
+        record_event(actor=None, verb=events.REPLACEMENT_LINKED, target=delivery, agency_id=delivery.recipient_agency_id,
+                     data={"document_id": document.pk, "earlier_document_id": match.document_id,
+                           "kind": edoc.business_type, "peer": peer.organ_id})
+        linked.append(delivery)
+    if not linked:
+        raise edxml.PackageRefused("duplicate", _("This document has already been received."), http_status=409)
+    InboundPackage.objects.filter(replay_key=key).update(delivery=linked[0])
+    _tell_replaced(document, linked, edoc.business_type)
+    return Accepted(kind="link", deliveries=[d.pk for d in linked])
+
+
+def _tell_replaced(document: Document, linked: list[Delivery], kind: int) -> None:
+    """The recipients' clerks and the holders of the earlier copies learn that it was updated or replaced."""
+    if not linked:
+        return
+    old = list(Delivery.objects.filter(pk__in=[d.replaces_id for d in linked]).select_related("document"))
+    earlier = old[0].document
+    key = f"exchange.replaced:{document.pk}:{earlier.pk}"
+    params = {"number": document.number_notation, "sender": document.organ_name, "kind": str(kind),
+              "old_number": earlier.number_notation}
+    url = reverse("exchange:received", args=[earlier.pk])
+    notices.tell("exchange.replaced", key=key, agency_ids=[d.recipient_agency_id for d in linked],
+                 permission=services.CLERK_PERMISSION, params=params, url=url, document_id=earlier.pk)
+    holders = services._holders(old)
+    if holders:
+        notices.tell("exchange.replaced", key=f"{key}:holders", user_ids=holders, params=params, url=url,
+                     document_id=earlier.pk)
 
 
 def _foreign_document(peer: Peer, edoc: edxml.Edoc, gateway, stored) -> Document:

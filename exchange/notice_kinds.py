@@ -41,3 +41,7 @@ LATE = register_kind(
     "exchange.late", _("A delivery was not registered within the working day"),
     _("Document %(number)s from %(sender)s to %(recipient)s is not registered yet"),
 )
+PACKAGE_FAILED = register_kind(
+    "exchange.package_failed", _("A package to another system failed"),
+    _("Document %(number)s could not be delivered to %(recipient)s: %(reason)s"),
+)

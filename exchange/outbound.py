@@ -16,10 +16,12 @@ import requests
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import record_event
 from documents.storage import read_blob
+from eoffice import notices
 from signatures.models import CredentialKind, SigningCredential
 from signatures.signers import SigningUnavailable
 
@@ -30,12 +32,21 @@ from .peers import package_max_age
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
-FIRST_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(hours=1)
 PERMANENT = frozenset({"malformed", "doctype", "invalid", "too_large"})
 """Refusals of the package itself: sending it again cannot help."""
 ACCEPTED = frozenset({"replayed", "duplicate"})
 """The peer has it already (our earlier attempt got through, its answer did not reach us)."""
+
+
+def first_delay() -> timedelta:
+    """The first wait of the backoff (EXCHANGE_RETRY_FIRST_SECONDS, 30 s); it doubles after each attempt."""
+    return timedelta(seconds=float(getattr(settings, "EXCHANGE_RETRY_FIRST_SECONDS", 30)))
+
+
+BUSINESS_REASONS = {0: "Văn bản điện tử mới", 1: "Thu hồi văn bản điện tử", 2: "Cập nhật văn bản điện tử",
+                    3: "Thay thế văn bản điện tử"}
+"""Bussiness/BussinessDocReason when the sender gave none (the package's language, not the reader's)."""
 
 
 class NoSeal(Exception):
@@ -74,8 +85,7 @@ def build_edoc(message: OutboundMessage) -> edxml.Edoc:
         to_places=[r.name[:150] for r in document.recipients.all()],
         priority=document.urgency, promulgation_amount=document.issued_amount, page_amount=document.page_amount,
         timestamp=message.timestamp, business_type=message.business_type or 0,
-        business_reason=message.reason or ("Thu hồi văn bản điện tử" if message.business_type == 1
-                                           else "Văn bản điện tử mới"),
+        business_reason=message.reason or BUSINESS_REASONS.get(message.business_type or 0, ""),
         business_document_id=(delivery.replaces.document.identifier if delivery.replaces_id else ""),
         attachments=[edxml.Attachment(name=f.original_name, content_type=f.blob.content_type, content=read_blob(f.blob))
                      for f in files],
@@ -157,18 +167,38 @@ def _finish(message: OutboundMessage, state: str, error: str) -> str:
                      target=delivery, agency_id=ours,
                      data={"peer": message.peer.organ_id, "kind": message.kind, "business_type": message.business_type,
                            "status": message.status_code, "attempts": message.attempts + 1, "error": error[:300]})
+        if state == OutboundState.FAILED:
+            _tell_failed(message, error)
     if state == OutboundState.FAILED:
         logger.error("edXML package %s to %s refused: %s", message.pk, message.peer.organ_id, error)
     return state
 
 
+def _tell_failed(message: OutboundMessage, error: str) -> None:
+    """Given up for good: the clerk who registered our document (the one sent, or the one it became here) is
+    told, in the transaction that marks the package failed; without one, our agency's clerks."""
+    delivery = message.delivery
+    sender_side = message.kind == OutboundKind.EDOC or message.status_code == StatusCode.TAKE_BACK_REQUESTED
+    document = delivery.document if sender_side else delivery.received_document
+    clerk_id = document.created_by_id if document is not None else None
+    params = {"number": delivery.document.number_notation, "recipient": message.peer.name[:200],
+              "reason": error[:200]}
+    url = (reverse("documents:detail", args=[document.pk]) if document is not None
+           else reverse("exchange:delivery", args=[delivery.pk]))
+    ours = delivery.sender_agency_id if sender_side else delivery.recipient_agency_id
+    notices.tell("exchange.package_failed", key=f"exchange.package_failed:{message.pk}",
+                 user_ids=[clerk_id] if clerk_id else [], agency_ids=[] if clerk_id else [ours],
+                 permission="" if clerk_id else "documents.register_incoming", params=params, url=url,
+                 document_id=document.pk if document is not None else None)
+
+
 def _retry(message: OutboundMessage, error: str) -> str:
-    """Next attempt after 30 s, 1 min, 2 min, ... at most an hour apart; given up once the package is older than
-    the peers accept (they would refuse it as stale)."""
+    """Next attempt after 30 s (EXCHANGE_RETRY_FIRST_SECONDS), 1 min, 2 min, ... at most an hour apart; given up
+    once the package is older than the peers accept (they would refuse it as stale)."""
     attempts = message.attempts + 1
     if timezone.now() - message.timestamp > package_max_age():
         return _finish(message, OutboundState.FAILED, f"given up after {attempts} attempts: {error}")
-    delay = min(FIRST_DELAY * (2 ** (attempts - 1)), MAX_DELAY)
+    delay = min(first_delay() * (2 ** (attempts - 1)), MAX_DELAY)
     OutboundMessage.objects.filter(pk=message.pk).update(
         attempts=attempts, leased_until=None, last_error=error[:1000], next_attempt_at=timezone.now() + delay)
     logger.warning("edXML package %s to %s not accepted (attempt %d, next in %s): %s", message.pk,

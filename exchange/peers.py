@@ -86,6 +86,22 @@ def send_recalls(deliveries: list[Delivery], reason: str) -> int:
     return queued
 
 
+def send_links(deliveries: list[Delivery], kind: int) -> int:
+    """The sender marked its document an update or a replacement (business type 2 / 3) of an earlier one it
+    sent: each linked delivery to a peer's agency leaves again as a package of that type naming the earlier
+    document (Bussiness/DocumentId); the peer links its copy (or receives it linked, whichever package comes
+    first; the other is then a duplicate)."""
+    peers = active_peers(d.recipient_agency_id for d in deliveries)
+    queued = 0
+    for delivery in deliveries:
+        peer = peers.get(delivery.recipient_agency_id)
+        if peer is not None and delivery.replaces_id and _queue(
+                peer, delivery, kind=OutboundKind.EDOC, key=f"edoc:{delivery.pk}:{kind}", at=timezone.now(),
+                business_type=kind):
+            queued += 1
+    return queued
+
+
 def on_trace_saved(sender, instance: StatusTrace, created: bool, raw: bool = False, **kwargs) -> None:
     """post_save of StatusTrace, in the transaction that wrote it: whichever service added the status (register,
     return, case progress, ask back, answer), the other installation is told when it is the other side. A trace

@@ -529,6 +529,7 @@ def link_replacement(actor, document: Document, earlier: Document, kind: int) ->
             if match is not None:
                 linked.append(match)
         Delivery.objects.bulk_update(new, ["business_type", "replaces", "version"])
+        peers.send_links([d for d in new if d.replaces_id], kind)
         record_event(actor=actor, verb=events.REPLACEMENT_LINKED, target=document, agency_id=document.agency_id,
                      data={"earlier_document_id": earlier.pk, "kind": kind, "linked": len(linked)})
         with batched_events():

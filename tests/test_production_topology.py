@@ -160,7 +160,12 @@ def own_database(base_url: str) -> str:
     name = f"{parts.path.lstrip('/') or 'eoffice'}_topology"
     with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as connection:
         connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        template = os.environ.get("EOFFICE_TEST_TEMPLATE")  # migrated once by `make test`: migrate finds it done
+        if template:
+            connection.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
+                                                                                sql.Identifier(template)))
+        else:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return parts._replace(path=f"/{name}").geturl()
 
 
@@ -317,7 +322,7 @@ def topology_environment(base_database_url: str, base_broker_url: str, folder: P
 
 
 # A smaller history than the demo's 360 documents: the drafts ready to sign are seeded all the same.
-PREPARATION_COMMANDS = (["migrate", "--noinput", "-v", "0"], ["seed_demo", "--documents", "60"], ["create_demo_pki"])
+PREPARATION_COMMANDS = (["migrate", "--noinput", "-v", "0"], ["seed_demo", "--documents", "30"], ["create_demo_pki"])
 
 
 class Preparation:

@@ -513,3 +513,19 @@ def test_review_chains_of_another_agency_are_out_of_reach_in_the_admin(w, admin_
     assert ReviewChain.objects.get(pk=foreign.pk).name == foreign.name and list(foreign.steps.values()) == steps
     form = admin_client.get(reverse("admin:workflows_reviewchain_change", args=[own.pk])).context["adminform"].form
     assert set(form.fields["agency"].queryset) == {w.own}
+
+
+def test_document_types_are_changed_by_the_installations_superusers_only(w, admin_client):
+    """The Decree 30 types (and their abbreviations, in every agency's notations) are shared: an agency's
+    administrator reads them and changes nothing."""
+    from documents.models import DocumentType
+
+    decision = DocumentType.objects.get(code="quyet-dinh")
+    page = admin_client.get(reverse("admin:documents_documenttype_change", args=[decision.pk]))
+    assert page.status_code == 200 and b'name="abbreviation"' not in page.content  # read-only view
+    answer = admin_client.post(reverse("admin:documents_documenttype_change", args=[decision.pk]),
+                               {"name": "Quyết định", "abbreviation": "XX", "sort_order": 1, "is_active": "on"})
+    assert answer.status_code == 403
+    assert admin_client.get(reverse("admin:documents_documenttype_add")).status_code == 403
+    decision.refresh_from_db()
+    assert decision.abbreviation == "QĐ"

@@ -59,6 +59,7 @@ def issue(args: dict) -> dict:
     from documents.models import DocumentType
     from tests.exchange.helpers import pdf_upload
 
+    _point_peer(args)
     clerk = _clerk()
     peer_agency = Agency.objects.get(identifier=args["to"])
     data = documents_services.OutgoingInput(
@@ -75,9 +76,9 @@ def register(args: dict) -> dict:
     from exchange import services
     from exchange.models import Delivery
 
-    delivery = Delivery.objects.get(document__identifier=args["identifier"])
-    document = services.register_delivery(_clerk(), delivery)
-    return {"incoming": document.pk, "number": document.register_number}
+    documents = [services.register_delivery(_clerk(), Delivery.objects.get(document__identifier=identifier))
+                 for identifier in args.get("identifiers") or [args["identifier"]]]
+    return {"incoming": documents[0].pk, "number": documents[0].register_number}
 
 
 def recall(args: dict) -> dict:
@@ -88,7 +89,35 @@ def recall(args: dict) -> dict:
     return {"recalled": services.recall_document(_clerk(), document, args["reason"])}
 
 
-STEPS = {"seed": seed, "issue": issue, "register": register, "recall": recall}
+def _point_peer(args: dict) -> None:
+    """With `peer_url`: our peer row points there first (a server that hangs, then the real one again)."""
+    if args.get("peer_url"):
+        from exchange.models import Peer
+
+        Peer.objects.update(inbound_url=args["peer_url"])
+
+
+def sweep(args: dict) -> dict:
+    """What this installation's beat would do: publish the due packages again (eager: sent here), until none is
+    pending or `seconds` have passed (the first backoff is short in these installations)."""
+    import time
+
+    from exchange import tasks
+    from exchange.models import OutboundMessage, OutboundState
+
+    _point_peer(args)
+    deadline = time.monotonic() + float(args.get("seconds", 20))
+    published = 0
+    while True:
+        published += tasks.sweep_outbound()
+        if not OutboundMessage.objects.filter(state=OutboundState.PENDING).exists() or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    return {"published": published,
+            "pending": OutboundMessage.objects.filter(state=OutboundState.PENDING).count()}
+
+
+STEPS = {"seed": seed, "issue": issue, "register": register, "recall": recall, "sweep": sweep}
 
 
 if __name__ == "__main__":

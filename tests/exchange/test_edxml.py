@@ -18,6 +18,7 @@ from documents.models import Document, DocumentFile
 from documents.storage import read_blob
 from exchange import edxml, outbound, services
 from exchange.models import (
+    BusinessType,
     Delivery,
     InboundPackage,
     OutboundKind,
@@ -27,6 +28,7 @@ from exchange.models import (
     StatusCode,
     StatusTrace,
 )
+from notifications.models import NoticeEvent
 from signatures.pki import DemoPki, build_demo_pki
 from tests.factories import AgencyFactory, UserFactory, clerk, make_pdf
 
@@ -454,3 +456,67 @@ def test_status_for_an_unknown_document_is_refused(world, client):
     refused(client, signed(world, package), 400, "unknown_document", "No delivery")
     bad = replace(package, status_code="07")
     refused(client, signed(world, bad), 400, "invalid", "StatusCode must be one of")
+
+
+# --- update / replace with a peer, packages given up -------------------------------------------------------
+
+
+def test_an_update_of_a_document_sent_to_a_peer_leaves_as_business_type_2_naming_the_earlier(world, posted):
+    first, second = issue_to_peer(world), issue_to_peer(world)
+    assert services.link_replacement(world.clerk, second.document, first.document, BusinessType.UPDATE) == 1
+    link = OutboundMessage.objects.get(business_type=BusinessType.UPDATE)
+    assert (link.delivery_id, link.key, link.kind) == (second.pk, f"edoc:{second.pk}:2", OutboundKind.EDOC)
+    assert outbound.send(link.pk) == OutboundState.SENT
+    sent = edxml.read_edoc(read_posted(world, posted.calls[-1][1]), today=timezone.localdate(),
+                           max_attachment_bytes=10**8)
+    assert (sent.business_type, sent.business_document_id, sent.document_id) == (
+        2, first.document.identifier, second.document.identifier)
+    assert sent.business_reason == "Cập nhật văn bản điện tử" and sent.attachments
+    services.link_replacement(world.clerk, second.document, first.document, BusinessType.UPDATE)
+    assert OutboundMessage.objects.filter(business_type=BusinessType.UPDATE).count() == 1  # once per delivery
+
+
+def test_an_update_from_the_peer_links_our_copy_whichever_package_comes_first(world, client, posted):
+    older, newer, other = edoc(world, code_number="15"), edoc(world, code_number="16"), edoc(world, code_number="17")
+    for package in (older, newer):
+        assert post(client, signed(world, package)).status_code == 200
+    update = replace(newer, business_type=2, business_document_id=older.document_id,
+                     timestamp=newer.timestamp + dt.timedelta(seconds=1))
+    response = post(client, signed(world, update))
+    assert response.status_code == 200 and response.json()["kind"] == "link", response.json()
+    first = Delivery.objects.get(document__identifier=older.document_id)
+    linked = Delivery.objects.get(document__identifier=newer.document_id)
+    assert (linked.replaces_id, linked.business_type) == (first.pk, 2)
+    assert NoticeEvent.objects.filter(kind="exchange.replaced").count() == 1
+    assert post(client, signed(world, update)).json()["code"] == "replayed"
+    again = replace(update, timestamp=update.timestamp + dt.timedelta(seconds=1))
+    assert post(client, signed(world, again)).json()["code"] == "duplicate"  # linked already: nothing new
+
+    replacing = replace(other, business_type=3, business_document_id=older.document_id)
+    assert post(client, signed(world, replacing)).status_code == 200  # the replacement came first: arrives linked
+    (received,) = Delivery.objects.filter(document__identifier=other.document_id)
+    assert (received.replaces_id, received.business_type) == (first.pk, 3)
+    late_new = replace(other, timestamp=other.timestamp + dt.timedelta(seconds=1))
+    assert post(client, signed(world, late_new)).json()["code"] == "duplicate"  # the sender takes it as received
+    assert Delivery.objects.filter(document__identifier=other.document_id).count() == 1
+
+
+def test_a_package_given_up_for_good_tells_the_clerk_who_registered_the_document(world, posted):
+    refused_delivery = issue_to_peer(world)
+    message = OutboundMessage.objects.get(delivery=refused_delivery)
+    posted.status, posted.body = 400, {"code": "invalid", "detail": "Subject is missing."}
+    assert outbound.send(message.pk) == OutboundState.FAILED
+    event = NoticeEvent.objects.get(kind="exchange.package_failed")
+    assert event.key == f"exchange.package_failed:{message.pk}" and event.audience["user_ids"] == [world.clerk.pk]
+    assert event.params["number"] == refused_delivery.document.number_notation
+    assert event.params["recipient"] == world.peer.name and "Subject is missing." in event.params["reason"]
+    assert event.document_id == refused_delivery.document_id
+
+    stale = OutboundMessage.objects.get(delivery=issue_to_peer(world))
+    OutboundMessage.objects.filter(pk=stale.pk).update(timestamp=timezone.now() - dt.timedelta(days=8))
+    posted.status, posted.body = 503, {}
+    assert outbound.send(stale.pk) == OutboundState.FAILED
+    assert NoticeEvent.objects.filter(kind="exchange.package_failed").count() == 2
+    pending = OutboundMessage.objects.get(delivery=issue_to_peer(world))
+    assert outbound.send(pending.pk) == OutboundState.PENDING  # still retried: nobody is told yet
+    assert NoticeEvent.objects.filter(kind="exchange.package_failed").count() == 2

@@ -9,6 +9,12 @@ of one installation each (tests/exchange/edxml_probe.py), through the services a
    its delivery arrives (01), and B's 01 comes back to A.
 2. B's clerk registers it (03): A's delivery shows 03.
 3. A's clerk recalls the document: B's copy is recalled.
+4. B's server is down when A issues a second document: A keeps its package pending (attempt and error
+   recorded). B restarts on the same port meanwhile.
+5. B "hangs" (A's peer URL points at a socket that accepts and never answers) when A issues a third one: the
+   send times out (EXCHANGE_HTTP_TIMEOUT 2 s for that process) and stays pending. Pointed back at B, A's
+   sweeper (what its beat would run) delivers both: one delivery and one 01 each at B, one notice per person
+   and event on both sides, A's traces 01 then 03 once B registers them.
 
 Both seals are issued by one demo CA that both trust stores hold; each side's Peer row names the other's seal
 certificate and server. Skipped (failed in CI) without PostgreSQL."""
@@ -21,6 +27,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -115,6 +122,8 @@ class Installation:
             "STATIC_ROOT": str(folder / "static"),
             "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
             "EXCHANGE_HTTP_TIMEOUT": "60",
+            "EXCHANGE_RETRY_FIRST_SECONDS": "1",  # the backoff's first wait, shortened for steps 4 and 5
+            "SWEEP_INTERVAL_SECONDS": "3600",  # the servers' embedded sweepers stay out of it: the test sweeps
         })
         self.env = env
         self.server: subprocess.Popen | None = None
@@ -128,8 +137,13 @@ class Installation:
                                  f"{done.stderr[-6000:]}\n--- server log ---\n{self.server_log()}")
         return done.stdout
 
-    def step(self, name: str, **args) -> dict:
-        out = self.run("-m", "tests.exchange.edxml_probe", name, json.dumps(args))
+    def step(self, name: str, env: dict | None = None, **args) -> dict:
+        saved = self.env
+        self.env = {**saved, **(env or {})}
+        try:
+            out = self.run("-m", "tests.exchange.edxml_probe", name, json.dumps(args))
+        finally:
+            self.env = saved
         return json.loads(out.strip().splitlines()[-1])
 
     def state(self) -> dict:
@@ -152,7 +166,16 @@ class Installation:
             outbound = [list(r) for r in connection.execute(
                 "SELECT kind, business_type, status_code, state FROM exchange_outboundmessage ORDER BY id")]
             (inbound,) = connection.execute("SELECT count(*) FROM exchange_inboundpackage").fetchone()
-        return {"deliveries": deliveries, "outbound": outbound, "inbound": inbound}
+            outbox = [list(r) for r in connection.execute(
+                "SELECT doc.identifier, m.kind, m.business_type, m.status_code, m.state, m.attempts, m.last_error "
+                "FROM exchange_outboundmessage m JOIN exchange_delivery d ON d.id = m.delivery_id "
+                "JOIN documents_document doc ON doc.id = d.document_id ORDER BY m.id")]
+            notices = [list(r) for r in connection.execute(
+                "SELECT u.username, n.kind, doc.identifier, e.key FROM notifications_notice n "
+                "JOIN notifications_noticeevent e ON e.id = n.event_id JOIN accounts_user u ON u.id = n.user_id "
+                "LEFT JOIN documents_document doc ON doc.id = n.document_id ORDER BY n.id")]
+        return {"deliveries": deliveries, "outbound": outbound, "inbound": inbound, "outbox": outbox,
+                "notices": notices}
 
     def start(self) -> None:
         handle = open(self.log, "ab")  # noqa: SIM115 - closed with the process
@@ -181,6 +204,32 @@ class Installation:
         return self.log.read_text(errors="replace")[-6000:] if self.log.exists() else ""
 
 
+class Hanging:
+    """A server that accepts connections and never answers (a peer that hangs), on a thread of the test."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/api/v1/exchange/edxml/"
+        self.accepted: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _address = self.sock.accept()
+            except OSError:  # closed
+                return
+            self.accepted.append(connection)  # kept open, never read nor answered
+
+    def close(self) -> None:
+        self.sock.close()
+        for connection in self.accepted:
+            connection.close()
+
+
 def answers(url: str) -> bool:
     try:
         urllib.request.urlopen(url, timeout=2)
@@ -205,7 +254,7 @@ def installations(require_postgres, tmp_path):
     for installation in (a, b):
         installation.folder.mkdir()
     try:
-        create_database(base, url_a)
+        create_database(base, url_a, template=os.environ.get("EOFFICE_TEST_TEMPLATE"))  # `make test`: migrated once
         a.run("manage.py", "migrate", "--noinput", "--skip-checks")
         create_database(base, url_b, template=urllib.parse.urlsplit(url_a).path.lstrip("/"))
         for ours, theirs, own, other in ((a, b, A, B), (b, a, B, A)):
@@ -229,7 +278,33 @@ def installations(require_postgres, tmp_path):
         drop()
 
 
-def test_two_installations_exchange_a_document_its_statuses_and_a_recall(installations):
+def arrived_once(a: Installation, b: Installation, identifier: str) -> None:
+    """After a fault: one delivery at B with one 01 and one notice per person and event, A's package sent on its
+    second attempt and B's 01 back at A."""
+    at_b = b.state()
+    received = [d for d in at_b["deliveries"] if d["identifier"] == identifier]
+    assert [(d["status"], d["traces"]) for d in received] == [("01", ["01"])], at_b
+    assert [m[1:5] for m in at_b["outbox"] if m[0] == identifier] == [["status", None, "01", "sent"]], at_b
+    told = [n for n in at_b["notices"] if n[2] == identifier]
+    assert [n[:2] for n in told if n[0] == "vanthu"] == [["vanthu", "exchange.arrived"]], at_b["notices"]
+    assert len({(n[0], n[3]) for n in told}) == len(told), at_b["notices"]  # one notice per person and event
+    at_a = a.state()
+    assert [m[1:6] for m in at_a["outbox"] if m[0] == identifier] == [["edoc", 0, "", "sent", 2]], at_a
+    assert [(d["status"], d["traces"]) for d in at_a["deliveries"] if d["identifier"] == identifier] == [
+        ("01", ["01"])], at_a
+
+
+def registered_once(a: Installation, identifier: str) -> None:
+    """B registered it: A's traces read 01 then 03, its clerk told once of each."""
+    at_a = a.state()
+    assert [d["traces"] for d in at_a["deliveries"] if d["identifier"] == identifier] == [["01", "03"]], at_a
+    told = [n for n in at_a["notices"] if n[2] == identifier]
+    assert [n[:2] for n in told] == [["vanthu", "exchange.status"]] * 2, at_a["notices"]  # 01, then 03
+    assert len({n[3] for n in told}) == 2, at_a["notices"]
+
+
+def test_two_installations_exchange_a_document_its_statuses_a_recall_and_outlast_a_peer_down_or_hanging(
+        installations):
     a, b = installations
 
     # 1. A issues to the agency B serves: the package leaves A signed, arrives at B (01), and B's 01 comes back.
@@ -260,3 +335,31 @@ def test_two_installations_exchange_a_document_its_statuses_and_a_recall(install
     at_a = a.state()
     assert [m[:2] for m in at_a["outbound"]] == [["edoc", 0], ["edoc", 1]] and all(
         m[3] == "sent" for m in at_a["outbound"]), at_a
+
+    # 4. B's server is down when A issues: A's package stays pending, its attempt and error recorded.
+    b.stop()
+    down = a.step("issue", to=B["organ_id"], subject="Về việc báo cáo khi hệ thống nhận ngừng hoạt động")
+    b.start()  # back on the same port (it boots while step 5 runs)
+    (message,) = [m for m in a.state()["outbox"] if m[0] == down["identifier"]]
+    assert message[1:6] == ["edoc", 0, "", "pending", 1] and "ConnectionError" in message[6], message
+
+    # 5. B hangs (A's peer URL points at a socket that accepts and never answers) when A issues another: the
+    # send times out after 2 s (EXCHANGE_HTTP_TIMEOUT of that process) and stays pending.
+    hanging = Hanging()
+    try:
+        slow = a.step("issue", env={"EXCHANGE_HTTP_TIMEOUT": "2"}, peer_url=hanging.url, to=B["organ_id"],
+                      subject="Về việc báo cáo khi hệ thống nhận không trả lời")
+        (message,) = [m for m in a.state()["outbox"] if m[0] == slow["identifier"]]
+        assert message[1:6] == ["edoc", 0, "", "pending", 1] and "Timeout" in message[6], message
+        assert hanging.accepted, "A never reached the hanging server"
+    finally:
+        hanging.close()
+
+    # B answers again: A's sweeper (what its beat runs; first backoff 1 s here) sends both once, B registers them.
+    b.wait_ready()
+    assert a.step("sweep", peer_url=b.url)["pending"] == 0
+    for identifier in (down["identifier"], slow["identifier"]):
+        arrived_once(a, b, identifier)
+    b.step("register", identifiers=[down["identifier"], slow["identifier"]])
+    for identifier in (down["identifier"], slow["identifier"]):
+        registered_once(a, identifier)

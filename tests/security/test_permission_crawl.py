@@ -22,7 +22,8 @@ from documents.models import Confidentiality, Document, DocumentFile, Register
 from documents.selectors import registers_for, visible_documents
 from workflows.drafting_selectors import drafts_for
 
-pytestmark = [pytest.mark.django_db]
+# `beside`: make test runs it in the second process, next to the parallel suite (it is the longest single test).
+pytestmark = [pytest.mark.django_db, pytest.mark.beside]
 
 # One person per role: the province committee's (UBND; its staff member also holds grants on documents of
 # the Department of Home Affairs) and the Department of Home Affairs' own administrator.

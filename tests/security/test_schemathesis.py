@@ -67,7 +67,7 @@ def _runner(operation, auth, checks):
 
 
 def test_get_operations_conform_to_the_schema_with_a_clerks_token(in_process_wsgi):
-    call_command("seed_demo", "--documents", "30", stdout=io.StringIO())
+    call_command("seed_demo", "--documents", "12", stdout=io.StringIO())
     clerk = User.objects.get(username=CLERK)
     token = Token.objects.create(user=clerk)
     auth = {"Authorization": f"Token {token.key}"}
