@@ -120,10 +120,7 @@ def _write(events: list[AuditEvent]) -> None:
 
 def _chain_after_commit(chain_keys: tuple[str, ...]) -> None:
     try:
-        if len(chain_keys) == 1:
-            chain_pending(chain_keys[0])
-        else:
-            chain_many(chain_keys)
+        chain_many(chain_keys)
     except DatabaseError:  # the periodic task and the next commit of the chain link what this one could not
         logger.warning("Audit events of %s could not be chained now; they will be later.", chain_keys, exc_info=True)
     except keys.InvalidAuditKey:  # a malformed AUDIT_HMAC_KEY (check --deploy refuses it): chained once fixed
@@ -135,25 +132,11 @@ def chain_pending(key: str, limit: int = 5000) -> int:
     """Give the committed, unchained events of one chain their places, in the order they were written: the
     chain head is locked only here, in a transaction of its own, never in the middle of a service's
     transaction (which made concurrent writers of one agency deadlock on it). Returns how many."""
-    with transaction.atomic():
-        head = AuditChainHead.objects.select_for_update().filter(chain=key).first()
-        if head is None:
-            AuditChainHead.objects.get_or_create(chain=key)
-            head = AuditChainHead.objects.select_for_update().get(chain=key)
-        events = list(AuditEvent.objects.filter(chain=key, seq__isnull=True).order_by("id")[:limit])
-        key_id = keys.current_key_id()
-        for event in events:
-            event.seq, event.prev_hash, event.key_id = head.last_seq + 1, head.last_hash, key_id
-            event.hash = event.compute_hash()
-            head.last_seq, head.last_hash = event.seq, event.hash
-        if events:
-            AuditEvent.objects.bulk_update(events, ["seq", "prev_hash", "hash", "key_id"], batch_size=1000)
-            head.save(update_fields=["last_seq", "last_hash"])
-    return len(events)
+    return chain_many((key,), limit=limit)
 
 
 def chain_many(chain_keys: tuple[str, ...] | list[str], limit: int = 20000) -> int:
-    """`chain_pending` for many chains in one transaction: their heads are locked in the order of their keys
+    """`chain_pending` for one or many chains in one transaction: their heads are locked in the order of their keys
     (so two such transactions, or one and a single-chain one, never wait on each other in a circle), their
     unchained events read in one query and written back in bulk. Returns how many were chained."""
     chain_keys = sorted(set(chain_keys))

@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from eoffice.api import ActionPermissions, DownloadNegotiation, JSONOnlyMixin, Pagination
 
 from . import selectors, services
+from .downloads import file_response
 from .models import Document, DocumentFile, DocumentType, Register
 from .serializers import (
     DateRangeSerializer,
@@ -44,10 +45,21 @@ from .serializers import (
     RegisterEntrySerializer,
     RegisterSerializer,
 )
-from .storage import IntegrityFailure, open_verified
+from .storage import IntegrityFailure
 from .uploads import XLSX, UploadRejected
 
 logger = logging.getLogger(__name__)
+
+
+def damaged_or_file(user, document: Document, doc_file: DocumentFile, *, via: str = "api") -> Response | FileResponse:
+    """The file (documents.downloads), or 409 with the file's name when its stored bytes are damaged or missing:
+    shared by the API's document and delivery downloads."""
+    try:
+        return file_response(user, document, doc_file, via=via)
+    except (IntegrityFailure, OSError):
+        logger.error("Stored file %s (blob %s) failed its integrity check", doc_file.pk, doc_file.blob_id)
+        return Response({"message": _("The stored file is damaged."), "file": doc_file.original_name},
+                        status=status.HTTP_409_CONFLICT)
 
 PRINT_CONTENT_TYPES = {"pdf": "application/pdf", "xlsx": XLSX}
 ERRORS = {
@@ -135,8 +147,9 @@ class RegisterViewSet(JSONOnlyMixin, mixins.ListModelMixin, mixins.RetrieveModel
         return response
 
 
-def _duplicates_response(user, exc: services.DuplicateDocument) -> Response:
-    # Only the duplicates this person may see are described; the warning itself is always given.
+def duplicates_response(user, exc: services.DuplicateDocument) -> Response:
+    """409 with the possible duplicates (registering incoming documents here and from a delivery): only those
+    this person may see are described; the warning itself is always given."""
     visible = selectors.visible_documents(user).filter(pk__in=[d.pk for d in exc.duplicates])
     return Response(
         {"message": str(exc), "duplicates": DuplicateSerializer(visible.order_by("-created_at"), many=True).data},
@@ -228,7 +241,7 @@ class DocumentViewSet(JSONOnlyMixin, mixins.ListModelMixin, mixins.RetrieveModel
                 {"message": str(exc), "file": exc.file_name, "reason": exc.reason}, status=status.HTTP_400_BAD_REQUEST
             )
         except services.DuplicateDocument as exc:
-            return _duplicates_response(request.user, exc)
+            return duplicates_response(request.user, exc)
         document = Document.objects.select_related(
             "document_type", "agency", "register", "drafting_unit", "created_by"
         ).prefetch_related("recipients", "files__blob").get(pk=document.pk)
@@ -353,22 +366,5 @@ class DocumentViewSet(JSONOnlyMixin, mixins.ListModelMixin, mixins.RetrieveModel
         """The file, after its bytes were checked against their SHA-256."""
         document = self.get_object()
         doc_file = get_object_or_404(DocumentFile.objects.select_related("blob"), pk=file_id, document=document)
-        try:
-            handle = open_verified(doc_file.blob)
-        except (IntegrityFailure, OSError):
-            logger.error("Stored file %s (blob %s) failed its integrity check", doc_file.pk, doc_file.blob_id)
-            return Response(
-                {"message": _("The stored file is damaged."), "file": doc_file.original_name},
-                status=status.HTTP_409_CONFLICT,
-            )
-        try:
-            services.record_file_opened(request.user, document, doc_file, via="api")
-        except BaseException:
-            handle.close()
-            raise
-        response = FileResponse(
-            handle, as_attachment=True, filename=doc_file.original_name, content_type=doc_file.blob.content_type
-        )
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        return response
+        return damaged_or_file(request.user, document, doc_file)
 

@@ -9,19 +9,20 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods
 
 from . import services
+from .downloads import file_response
 from .forms import DocumentFilterForm, GrantForm, IncomingForm, OutgoingForm
 from .models import Confidentiality, Document
 from .page_sections import render_sections
 from .selectors import document_list as select_documents
 from .selectors import document_timeline, file_openings, may_see_file_openings, visible_documents
-from .storage import IntegrityFailure, open_verified
+from .storage import IntegrityFailure
 from .uploads import UploadRejected
 
 PAGE_SIZE = 50
@@ -117,21 +118,9 @@ def _serve_file(request, pk: int, file_id: int, *, inline: bool):
     document = _visible_document_or_404(request.user, pk)
     doc_file = get_object_or_404(document.files.select_related("blob"), pk=file_id)
     try:
-        handle = open_verified(doc_file.blob)
-    except IntegrityFailure:
+        return file_response(request.user, document, doc_file, via="preview" if inline else "download", inline=inline)
+    except (IntegrityFailure, OSError):
         return render(request, "documents/file_damaged.html", {"document": document, "file": doc_file}, status=409)
-    except OSError:
-        return render(request, "documents/file_damaged.html", {"document": document, "file": doc_file}, status=409)
-    try:
-        services.record_file_opened(request.user, document, doc_file, via="preview" if inline else "download")
-    except BaseException:
-        handle.close()
-        raise
-    response = FileResponse(
-        handle, as_attachment=not inline, filename=doc_file.original_name, content_type=doc_file.blob.content_type
-    )
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 @login_required

@@ -4,7 +4,6 @@ reason; a stale `version`: 409)."""
 
 from __future__ import annotations
 
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -21,10 +20,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from documents import services as documents_services
+from documents.api import damaged_or_file, duplicates_response
 from documents.models import Document, DocumentFile
 from documents.selectors import visible_documents
 from documents.serializers import MessageSerializer
-from documents.storage import IntegrityFailure, open_verified
 from eoffice.api import ActionPermissions, JSONOnlyMixin, Pagination
 
 from . import selectors, services
@@ -35,7 +34,8 @@ ERRORS = {
     403: OpenApiResponse(MessageSerializer, description="Not allowed."),
     404: OpenApiResponse(MessageSerializer, description="Not found, or not visible to you."),
 }
-CONFLICT = {409: OpenApiResponse(MessageSerializer, description="Someone acted on the delivery since `version`.")}
+CONFLICT = {409: OpenApiResponse(MessageSerializer, description="Someone acted on the delivery since `version` "
+                                                                "(or, registering, possible duplicates).")}
 
 
 class DeliveryTraceSerializer(serializers.ModelSerializer):
@@ -163,16 +163,13 @@ def _valid(serializer_class, request: Request) -> dict:
     return serializer.validated_data
 
 
-def _run(call, delivery: Delivery, expected_version: int | None):
-    """Run a transition; a refusal because the version was stale is a conflict (409), other refusals go to the
-    API's handler (400 with the reason, 403)."""
+def _run(call):
+    """Run a transition; a stale version is a conflict (409), other refusals go to the API's handler (400 with
+    the reason, 403)."""
     try:
         return call(), None
-    except services.DeliveryStateError as exc:
-        current = Delivery.objects.filter(pk=delivery.pk).values_list("version", flat=True).first()
-        if expected_version is not None and current != expected_version:
-            return None, Response({"message": " ".join(exc.messages)}, status=status.HTTP_409_CONFLICT)
-        raise
+    except services.StaleDelivery as exc:
+        return None, Response({"message": " ".join(exc.messages)}, status=status.HTTP_409_CONFLICT)
 
 
 @extend_schema_view(
@@ -221,19 +218,15 @@ class DeliveryViewSet(JSONOnlyMixin, mixins.ListModelMixin, mixins.RetrieveModel
     @action(detail=True, methods=["post"])
     def register(self, request: Request, pk=None) -> Response:
         """Register the delivery into your agency's incoming register (status 03): the sender's metadata and
-        the same files. A possible duplicate answers 400 with `duplicates`: send `confirm_duplicate: true`."""
+        the same files. A possible duplicate answers 409 with `duplicates`, as registering incoming does: send
+        `confirm_duplicate: true`."""
         delivery, data = self.get_object(), _valid(DeliveryRegisterSerializer, request)
         try:
             document, refused = _run(lambda: services.register_delivery(
                 request.user, delivery, register_id=data.get("register"),
-                confirm_duplicate=data["confirm_duplicate"], expected_version=data.get("version")),
-                delivery, data.get("version"))
+                confirm_duplicate=data["confirm_duplicate"], expected_version=data.get("version")))
         except documents_services.DuplicateDocument as exc:
-            visible = set(visible_documents(request.user).filter(pk__in=[d.pk for d in exc.duplicates])
-                          .values_list("pk", flat=True))
-            return Response({"message": str(exc), "duplicates": [
-                {"id": d.pk, "label": str(d)} if d.pk in visible else {"id": None, "label": ""}
-                for d in exc.duplicates]}, status=status.HTTP_400_BAD_REQUEST)
+            return duplicates_response(request.user, exc)
         if refused is not None:
             return refused
         return Response({"delivery": DeliveryDetailSerializer(self.get_queryset().get(pk=delivery.pk)).data,
@@ -245,7 +238,7 @@ class DeliveryViewSet(JSONOnlyMixin, mixins.ListModelMixin, mixins.RetrieveModel
         """A unit leader receives an internal document sent to the unit (status 03, no register)."""
         delivery, data = self.get_object(), _valid(DeliveryVersionSerializer, request)
         result, refused = _run(lambda: services.acknowledge_delivery(
-            request.user, delivery, expected_version=data.get("version")), delivery, data.get("version"))
+            request.user, delivery, expected_version=data.get("version")))
         return refused or self._answer(delivery)
 
     @extend_schema(request=DeliveryReasonSerializer, responses={200: DeliveryDetailSerializer, **ERRORS, **CONFLICT})
@@ -254,8 +247,7 @@ class DeliveryViewSet(JSONOnlyMixin, mixins.ListModelMixin, mixins.RetrieveModel
         """Return the document to its sender (status 02): sent to the wrong place, or invalid."""
         delivery, data = self.get_object(), _valid(DeliveryReasonSerializer, request)
         result, refused = _run(lambda: services.return_delivery(
-            request.user, delivery, data["reason"], expected_version=data.get("version")),
-            delivery, data.get("version"))
+            request.user, delivery, data["reason"], expected_version=data.get("version")))
         return refused or self._answer(delivery)
 
     @extend_schema(request=DeliveryTakeBackSerializer, responses={200: DeliveryDetailSerializer, **ERRORS, **CONFLICT})
@@ -265,7 +257,7 @@ class DeliveryViewSet(JSONOnlyMixin, mixins.ListModelMixin, mixins.RetrieveModel
         delivery, data = self.get_object(), _valid(DeliveryTakeBackSerializer, request)
         result, refused = _run(lambda: services.answer_take_back(
             request.user, delivery, accept=data["accept"], reason=data["reason"],
-            expected_version=data.get("version")), delivery, data.get("version"))
+            expected_version=data.get("version")))
         return refused or self._answer(delivery)
 
     @extend_schema(request=DeliveryAskBackSerializer, responses={200: DeliveryDetailSerializer, **ERRORS})
@@ -285,19 +277,8 @@ class DeliveryViewSet(JSONOnlyMixin, mixins.ListModelMixin, mixins.RetrieveModel
         """A file of the sent document, to the recipient (the same stored blob, checked on read)."""
         delivery = get_object_or_404(selectors.received_deliveries(request.user).select_related("document"),
                                      pk=pk, recalled_at__isnull=True)
-        document = delivery.document
-        doc_file = get_object_or_404(document.files.select_related("blob"), pk=file_id)
-        try:
-            handle = open_verified(doc_file.blob)
-        except (IntegrityFailure, OSError):
-            return Response({"message": "The stored file is damaged or missing."}, status=status.HTTP_409_CONFLICT)
-        try:
-            documents_services.record_file_opened(request.user, document, doc_file, via="api")
-        except BaseException:
-            handle.close()
-            raise
-        return FileResponse(handle, as_attachment=True, filename=doc_file.original_name,
-                            content_type=doc_file.blob.content_type)
+        doc_file = get_object_or_404(delivery.document.files.select_related("blob"), pk=file_id)
+        return damaged_or_file(request.user, delivery.document, doc_file)
 
 
 def _sent_document(request: Request, document_id: int) -> Document:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from accounts import roles
 from documents.selectors import visible_documents
 
 from .models import Delivery, StatusCode
-from .services import CLERK_PERMISSION
+from .services import CLERK_PERMISSION, leads_a_unit
 
 
 def _recipient_filter(user) -> Q:
@@ -23,7 +22,7 @@ def _recipient_filter(user) -> Q:
     condition = Q(pk__in=[])
     if user.has_perm(CLERK_PERMISSION):
         condition |= Q(recipient_agency_id=user.agency_id, recipient_unit__isnull=True)
-    if user.unit_id and user.groups.filter(name=roles.UNIT_LEADER).exists():
+    if leads_a_unit(user):
         condition |= Q(recipient_unit_id=user.unit_id)
     return condition
 

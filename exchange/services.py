@@ -45,6 +45,10 @@ class DeliveryStateError(ValidationError):
     """The delivery is not in a state that allows this (already registered, recalled, returned...)."""
 
 
+class StaleDelivery(DeliveryStateError):
+    """Someone acted on the delivery after the version the caller saw (the API answers 409)."""
+
+
 def _actor_name(actor) -> str:
     if actor is None:
         return ""
@@ -79,7 +83,7 @@ def _lock(delivery_id: int) -> Delivery:
 
 def _check_version(delivery: Delivery, expected_version: int | None) -> None:
     if expected_version is not None and delivery.version != expected_version:
-        raise DeliveryStateError(_("Someone else has just acted on this delivery: reload the page and try again."))
+        raise StaleDelivery(_("Someone else has just acted on this delivery: reload the page and try again."))
 
 
 def _bump(delivery: Delivery, *fields: str) -> None:
@@ -105,11 +109,20 @@ def is_recipient_clerk(user, delivery: Delivery) -> bool:
     )
 
 
+def leads_a_unit(user) -> bool:
+    """A unit's leader receives the internal documents sent to the unit."""
+    return bool(user.is_authenticated and user.is_active and user.unit_id
+                and user.groups.filter(name=roles.UNIT_LEADER).exists())
+
+
+def unit_leader_ids(unit_ids) -> list[int]:
+    """The active leaders of these units: who is told of an internal document sent to them."""
+    return list(get_user_model().objects.filter(unit_id__in=unit_ids, is_active=True, groups__name=roles.UNIT_LEADER)
+                .values_list("pk", flat=True))
+
+
 def is_recipient_unit_leader(user, delivery: Delivery) -> bool:
-    return bool(
-        user.is_authenticated and user.is_active and delivery.recipient_unit_id is not None
-        and user.unit_id == delivery.recipient_unit_id and user.groups.filter(name=roles.UNIT_LEADER).exists()
-    )
+    return delivery.recipient_unit_id is not None and user.unit_id == delivery.recipient_unit_id and leads_a_unit(user)
 
 
 def is_recipient(user, delivery: Delivery) -> bool:
@@ -219,11 +232,8 @@ def complete_arrivals(document_id: int, limit: int = 2000) -> int:
                          url=reverse("exchange:received", args=[document.pk]), document_id=document.pk)
         unit_ids = [d.recipient_unit_id for d in pending if d.recipient_unit_id is not None]
         if unit_ids:
-            leaders = get_user_model().objects.filter(
-                unit_id__in=unit_ids, is_active=True, groups__name=roles.UNIT_LEADER
-            ).values_list("pk", flat=True)
             notices.tell("exchange.arrived", key=f"exchange.arrived:{document.pk}:{ids[0]}:units",
-                         user_ids=list(leaders), params=params, url=reverse("exchange:received", args=[document.pk]),
+                         user_ids=unit_leader_ids(unit_ids), params=params, url=reverse("exchange:received", args=[document.pk]),
                          document_id=document.pk)
     return len(pending)
 
@@ -430,8 +440,7 @@ def _tell_holders(kind: str, key: str, document: Document, deliveries: list[Deli
     holders = _holders(deliveries)
     unit_ids = [d.recipient_unit_id for d in deliveries if d.recipient_unit_id]
     if unit_ids:
-        holders += list(get_user_model().objects.filter(unit_id__in=unit_ids, is_active=True,
-                                                        groups__name=roles.UNIT_LEADER).values_list("pk", flat=True))
+        holders += unit_leader_ids(unit_ids)
     if holders:
         notices.tell(kind, key=f"{key}:holders", user_ids=holders, params=params, url=url, document_id=document.pk,
                      exclude=[actor.pk])

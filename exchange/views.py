@@ -8,16 +8,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from documents import services as documents_services
+from documents.downloads import file_response
 from documents.models import Document, Register, RegisterKind
 from documents.selectors import visible_documents
-from documents.storage import IntegrityFailure, open_verified
+from documents.storage import IntegrityFailure
 
 from . import selectors, services
 from .forms import AskBackForm, RecallForm, RegisterForm, ReplacementForm, ReturnForm, TakeBackForm
@@ -43,13 +44,9 @@ def _tab_filters() -> dict[str, Q]:
 
 def may_use_inbox(user) -> bool:
     """Clerks who register incoming documents, and unit leaders (internal documents to their unit)."""
-    from accounts import roles
-
     if not user.is_authenticated or not user.agency_id:
         return False
-    return user.has_perm(services.CLERK_PERMISSION) or bool(
-        user.unit_id and user.groups.filter(name=roles.UNIT_LEADER).exists()
-    )
+    return user.has_perm(services.CLERK_PERMISSION) or services.leads_a_unit(user)
 
 
 @login_required
@@ -240,18 +237,9 @@ def delivery_file(request, pk: int, file_id: int):
     document = delivery.document
     doc_file = get_object_or_404(document.files.select_related("blob"), pk=file_id)
     try:
-        handle = open_verified(doc_file.blob)
+        return file_response(request.user, document, doc_file, via="exchange")
     except (IntegrityFailure, OSError):
         return render(request, "documents/file_damaged.html", {"document": document, "file": doc_file}, status=409)
-    try:
-        documents_services.record_file_opened(request.user, document, doc_file, via="exchange")
-    except BaseException:
-        handle.close()
-        raise
-    response = FileResponse(handle, as_attachment=True, filename=doc_file.original_name,
-                            content_type=doc_file.blob.content_type)
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 @login_required

@@ -26,8 +26,7 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Table
 from documents.pdf import register_fonts
 
 from .verification import VERDICT_LABELS, Verdict, VerificationReport
-from .verification_text import _time as local_time
-from .verification_text import change_text, revision_lines, signature_lines
+from .verification_text import change_text, local_time, revision_lines, signature_lines
 
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 _MARGIN = 18 * mm

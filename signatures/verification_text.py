@@ -17,7 +17,8 @@ from signatures.revisions import Change, ChangeKind, RevisionChanges
 from signatures.verification import VERDICT_LABELS, SignatureReport, Verdict, VerificationReport
 
 
-def _time(value: datetime | None) -> str:
+def local_time(value: datetime | None) -> str:
+    """A moment as the report shows it (local time, to the second), on the page and the printed sheet alike."""
     if value is None:
         return "-"
     local = timezone.localtime(value) if timezone.is_aware(value) else value
@@ -115,7 +116,7 @@ def revision_lines(revisions: Sequence[RevisionChanges]) -> list[tuple[str, str]
 def _revocation(signature: SignatureReport) -> str:
     if signature.revocation == "revoked":
         if signature.revocation_time is not None:
-            return _("Revoked on %(date)s") % {"date": _time(signature.revocation_time)}
+            return _("Revoked on %(date)s") % {"date": local_time(signature.revocation_time)}
         return _("Revoked")
     return {
         "good": _("Not revoked"),
@@ -126,7 +127,7 @@ def _revocation(signature: SignatureReport) -> str:
 def _timestamp(signature: SignatureReport) -> str:
     if signature.timestamp_time is None:
         return _("None")
-    when = _time(signature.timestamp_time)
+    when = local_time(signature.timestamp_time)
     if signature.timestamp_valid is False:
         return _("%(time)s (damaged timestamp)") % {"time": when}
     if signature.timestamp_trusted:
@@ -158,14 +159,14 @@ def signature_lines(
         lines.append((_("Certificate serial number"), signature.serial))
         if signature.certificate_not_before and signature.certificate_not_after:
             validity = _("%(start)s to %(end)s") % {
-                "start": _time(signature.certificate_not_before),
-                "end": _time(signature.certificate_not_after),
+                "start": local_time(signature.certificate_not_before),
+                "end": local_time(signature.certificate_not_after),
             }
             lines.append((_("Certificate validity"), validity))
         lines.append((_("Certificate chain"), " → ".join(signature.chain) or "-"))
         lines.append((_("Trusted"), _yes_no(signature.trusted)))
         if signature.checked_at is not None and validation_time is not None and signature.checked_at != validation_time:
-            checked = _("%(time)s (time of the trusted timestamp)") % {"time": _time(signature.checked_at)}
+            checked = _("%(time)s (time of the trusted timestamp)") % {"time": local_time(signature.checked_at)}
             lines.append((_("Certificate checked as of"), checked))
     if signature.coverage:
         lines.append((_("Signed content intact"), _yes_no(signature.intact and signature.valid)))
@@ -175,7 +176,7 @@ def signature_lines(
     lines.extend(revision_lines(later))
     if not signature.is_document_timestamp:
         if signature.signing_time is not None:
-            lines.append((_("Signing time (stated by the signer)"), _time(signature.signing_time)))
+            lines.append((_("Signing time (stated by the signer)"), local_time(signature.signing_time)))
         lines.append((_("Timestamp"), _timestamp(signature)))
         if signature.coverage:
             lines.append((_("PAdES level"), signature.pades_level or _("Not a PAdES signature (PKCS#7)")))
@@ -192,7 +193,7 @@ def report_lines(report: VerificationReport) -> list[tuple[str, str]]:
     """The whole report: the file's verdict and when it was checked, then each signature in signing order."""
     lines = [
         (_("Result"), str(VERDICT_LABELS.get(report.verdict, report.verdict))),
-        (_("Checked at"), _time(report.validation_time)),
+        (_("Checked at"), local_time(report.validation_time)),
     ]
     if report.error:
         lines.append((_("Problem"), _(report.error)))

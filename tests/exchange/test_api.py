@@ -169,3 +169,34 @@ def test_schema_has_the_exchange_routes_without_warnings(tmp_path):
     for route in ("/api/v1/deliveries/{id}/register/", "/api/v1/deliveries/{id}/take-back/",
                   "/api/v1/documents/{document_id}/deliveries/", "/api/v1/documents/{document_id}/replaces/"):
         assert route in text
+
+
+def test_a_possible_duplicate_answers_409_as_registering_incoming_does(sent):
+    """The paper copy was registered first: the delivery's registration is refused with the duplicate named (the
+    same answer as POST /api/v1/documents/incoming/), then goes through when confirmed."""
+    from documents import services as documents_services
+    from tests.factories import doc_type
+
+    p, document, delivery = sent
+    paper = documents_services.register_incoming(p.recipient_clerk, documents_services.IncomingInput(
+        document_type_id=doc_type("cong-van").pk, subject=document.subject, organ_name=document.organ_name,
+        code_number=document.code_number, code_notation=document.code_notation, issued_date=document.issued_date,
+        identifier=document.identifier))
+    api = client_for(p.recipient_clerk)
+    refused = api.post(f"/api/v1/deliveries/{delivery.pk}/register/", {}, format="json")
+    assert refused.status_code == 409 and [d["id"] for d in refused.json()["duplicates"]] == [paper.pk]
+    assert Delivery.objects.get(pk=delivery.pk).status == StatusCode.ARRIVED
+    done = api.post(f"/api/v1/deliveries/{delivery.pk}/register/", {"confirm_duplicate": True}, format="json")
+    assert done.status_code == 200 and Delivery.objects.get(pk=delivery.pk).status == StatusCode.REGISTERED
+
+
+def test_a_damaged_file_answers_409(sent):
+    """Delivery downloads go through documents.downloads like the document's own: the bytes are checked first."""
+    from django.core.files.storage import default_storage
+
+    p, document, delivery = sent
+    doc_file = document.files.select_related("blob").get()
+    with default_storage.open(doc_file.blob.storage_name, "wb") as handle:
+        handle.write(b"%PDF-1.7 tampered")
+    answer = client_for(p.recipient_clerk).get(f"/api/v1/deliveries/{delivery.pk}/files/{doc_file.pk}/")
+    assert answer.status_code == 409 and answer.json()["file"] == doc_file.original_name
