@@ -105,7 +105,7 @@ class UserAdmin(LoginSecurityUserAdmin, AgencyScopedAdmin, DjangoUserAdmin):
         (_("Person"), {"fields": ("full_name", "email", "agency", "unit", "position", "groups")}),
     )
     readonly_fields = ("last_login", "date_joined")
-    actions = [*LoginSecurityUserAdmin.actions, "reset_second_factor"]
+    actions = [*LoginSecurityUserAdmin.actions, "reset_second_factor", "send_password_reset_link"]
 
     def get_readonly_fields(self, request, obj=None):
         if request.user.is_superuser:
@@ -142,6 +142,26 @@ class UserAdmin(LoginSecurityUserAdmin, AgencyScopedAdmin, DjangoUserAdmin):
         people = [services.reset_second_factor(request.user, person) for person in queryset]
         self.message_user(request, gettext("Two-factor authentication reset for: %(people)s.") % {
             "people": ", ".join(person.get_username() for person in people)})
+
+    @admin.action(description=_("Send a password reset link by e-mail to the selected people"), permissions=["change"])
+    def send_password_reset_link(self, request, queryset):
+        """The person chooses the new password from the link (accounts.password_reset.mail_reset_link); people
+        without an address or a password yet get one set on their page instead."""
+        from django.contrib import messages
+        from django.utils.translation import get_language
+
+        from . import password_reset
+
+        sent, skipped = [], []
+        for person in queryset:
+            (sent if password_reset.mail_reset_link(request.user, person, get_language()) else skipped).append(person)
+        if sent:
+            self.message_user(request, gettext("A password reset link is being e-mailed to: %(people)s.") % {
+                "people": ", ".join(str(person) for person in sent)})
+        if skipped:
+            self.message_user(request, gettext(
+                "No link for %(people)s (inactive, no e-mail address or no password yet): set a password on "
+                "their page instead.") % {"people": ", ".join(str(person) for person in skipped)}, messages.WARNING)
 
 
 @admin.register(Delegation)

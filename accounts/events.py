@@ -24,3 +24,8 @@ OTP_RESET = "otp.reset"
 # A wrong or replayed one-time code at log-in (web) or for an API token: who, where (signing has its own,
 # signatures.signing_code_refused).
 OTP_CODE_REFUSED = "otp.code_refused"
+# A password reset link was mailed to the person (accounts.password_reset; the new password itself is recorded as
+# user.changed with `password_reset_by_email`).
+PASSWORD_RESET_MAILED = "password.reset_mailed"
+# An administrator had a reset link mailed to the person (accounts.password_reset.mail_reset_link).
+PASSWORD_RESET_LINK_SENT = "password.reset_link_sent"

@@ -135,7 +135,14 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
+        """The person's name (certificates, signature blocks): never the username when a name is known."""
         return str(self)
+
+    @property
+    def name_and_position(self) -> str:
+        """How people are shown to others (histories, reports, printouts, lists): "Full Name (Position)".
+        The username is an identifier for logging in, not a name, and appears only when nothing else is known."""
+        return f"{self.display_name} ({self.position})" if self.position else self.display_name
 
 
 class AuthorityPrefix(models.TextChoices):

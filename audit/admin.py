@@ -14,7 +14,7 @@ class AuditEventAdmin(RowsOutsideQuerysetNotFound, ReadOnlyModelAdmin):
 
     list_display = ("created_at", "actor_name", "verb", "target_repr", "agency_id", "chain", "seq")
     list_filter = ("verb",)
-    search_fields = ("target_repr", "actor_name", "verb")
+    search_fields = ("target_repr", "actor_name", "actor__username", "verb")
 
     def get_queryset(self, request):
         return visible_events(request.user)

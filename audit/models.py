@@ -11,6 +11,7 @@ from datetime import UTC
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .keys import UNKEYED, anchor_payload, hmac_hex
@@ -68,7 +69,7 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.verb} {self.target_repr}"
+        return f"{timezone.localtime(self.created_at):%d/%m/%Y %H:%M} {self.actor_name} {self.verb} {self.target_repr}"
 
     def compute_hash(self) -> str:
         """The event's link: HMAC-SHA256 with the audit key `key_id` over its canonical JSON (which names the
@@ -119,7 +120,7 @@ class AuditAnchor(models.Model):
         ordering = ["chain", "last_seq", "id"]
 
     def __str__(self) -> str:
-        return f"{self.chain} #{self.last_seq} @ {self.anchored_at:%Y-%m-%d %H:%M}"
+        return f"{self.chain} #{self.last_seq} @ {timezone.localtime(self.anchored_at):%d/%m/%Y %H:%M}"
 
     def signed_payload(self) -> str:
         """The exact text the signature covers (canonical JSON; verifiable offline from an export)."""

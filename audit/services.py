@@ -83,12 +83,19 @@ def batched_events() -> Iterator[None]:
     _write(pending)
 
 
+def _actor_name(actor) -> str:
+    label = getattr(actor, "name_and_position", None)
+    return label if isinstance(label, str) and label else actor.get_username()
+
+
 def _new_event(actor, verb: str, ref: TargetRef, agency_id: int | None, data: dict[str, Any] | None) -> AuditEvent:
     actor_id = getattr(actor, "pk", None) if actor is not None and getattr(actor, "is_authenticated", False) else None
     return AuditEvent(
         chain=chain_key(agency_id),
         actor_id=actor_id,
-        actor_name=(actor.get_username() if actor_id else "system")[:150],
+        # The name and position the person held when acting (what a reader of the history needs); the
+        # username stays reachable through `actor`.
+        actor_name=(_actor_name(actor) if actor_id else "system")[:150],
         verb=verb,
         target_type=ref.label,
         target_id=str(ref.pk),
@@ -290,7 +297,7 @@ def _check_anchors(chain: str, anchors: list[AuditAnchor], hashes_at: dict[int, 
     first of them is named. With the sequence up to which the anchors that hold vouch for the chain."""
     held = 0  # the sequence of the last anchor that held
     for anchor in anchors:
-        when = f"{anchor.anchored_at:%Y-%m-%d %H:%M}"
+        when = f"{timezone.localtime(anchor.anchored_at):%d/%m/%Y %H:%M}"
         if not verify_anchor_signature(anchor):
             return BrokenLink(chain, anchor.last_seq, _event_id_at(chain, anchor.last_seq),
                               f"the signature of the anchor of {when} (sequence {anchor.last_seq}) does not verify"), held

@@ -5,8 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Agency, AuthorityPrefix, Unit
+from eoffice.widgets import DATE_INPUT_FORMATS, DateField  # noqa: F401  (DATE_INPUT_FORMATS: register_views)
 
 from .models import Confidentiality, Direction, DocumentType, Register, RegisterKind, Urgency
 
@@ -40,7 +42,7 @@ class _RegistrationForm(forms.Form):
     )
     page_amount = forms.IntegerField(label=_("Page count"), min_value=1, max_value=9999, required=False,
                                      help_text=_("Leave empty to count the pages of the main PDF automatically."))
-    due_date = forms.DateField(label=_("Due date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = DateField(label=_("Due date"), required=False)
     description = forms.CharField(label=_("Notes"), max_length=500, required=False)
     files = MultipleFileField(
         label=_("Files"), required=False,
@@ -117,11 +119,11 @@ class IncomingForm(_RegistrationForm):
     organ_id = forms.CharField(label=_("Issuing body identifier"), max_length=35, required=False)
     code_number = forms.CharField(label=_("Number"), max_length=11)
     code_notation = forms.CharField(label=_("Notation"), max_length=30, required=False)
-    issued_date = forms.DateField(label=_("Document date"), widget=forms.DateInput(attrs={"type": "date"}))
+    issued_date = DateField(label=_("Document date"))
     identifier = forms.CharField(label=_("Document identifier"), max_length=120, required=False,
                                  help_text=_("If the document carries one (OrganId,yyyy/MM/dd,number/notation)."))
-    arrival_date = forms.DateField(label=_("Arrival date"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                                   help_text=_("Today if left empty."))
+    arrival_date = DateField(label=_("Arrival date"), required=False,
+                             help_text=_("Today if left empty."))
     signer_position = forms.CharField(label=_("Signer position"), max_length=100, required=False)
     signer_name = forms.CharField(label=_("Signer name"), max_length=50, required=False)
     to_places = forms.CharField(label=_("Receiving units or people"), max_length=1000, required=False)
@@ -141,12 +143,15 @@ class DocumentFilterForm(forms.Form):
     """Filters of the document list (GET parameters shared with the API: same names)."""
 
     q = forms.CharField(label=_("Text"), required=False)
-    direction = forms.ChoiceField(label=_("Direction"), choices=[("", _("All"))] + Direction.choices, required=False)
+    direction = forms.ChoiceField(
+        label=pgettext_lazy("incoming or outgoing", "Direction"), choices=[("", _("All"))] + Direction.choices,
+        required=False,
+    )
     document_type = forms.ModelChoiceField(
         label=_("Document type"), queryset=DocumentType.objects.all(), required=False, empty_label=_("All")
     )
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = DateField(label=_("From"), required=False)
+    date_to = DateField(label=_("To"), required=False)
     urgency = forms.TypedChoiceField(label=_("Urgency"), choices=[("", _("All"))] + Urgency.choices, coerce=int,
                                      required=False, empty_value=None)
     confidentiality = forms.TypedChoiceField(
@@ -170,20 +175,11 @@ class GrantForm(forms.Form):
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
-DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
-
-
 class PeriodForm(forms.Form):
     """A period (from / to, both optional) for registers and reports; ISO or Vietnamese dd/mm/yyyy."""
 
-    date_from = forms.DateField(
-        label=_("From"), required=False, input_formats=DATE_INPUT_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    date_to = forms.DateField(
-        label=_("To"), required=False, input_formats=DATE_INPUT_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    date_from = DateField(label=_("From"), required=False)
+    date_to = DateField(label=_("To"), required=False)
 
     def clean(self):
         cleaned = super().clean()

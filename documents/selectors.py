@@ -199,6 +199,14 @@ class TimelineEntry:
     detail: str = ""
 
 
+def actor_label(event) -> str:
+    """Who acted, by name and position: events written before names were recorded hold the username, which
+    is then replaced by the person's name and position (select_related("actor") to read it)."""
+    if event.actor_id and event.actor is not None and event.actor_name == event.actor.get_username():
+        return event.actor.name_and_position
+    return event.actor_name
+
+
 def document_timeline(document: Document) -> list[TimelineEntry]:
     """The processing history of a document, oldest first: every audited change (registered, directed,
     assigned, commented, forwarded, signed ...) and each person's first opening, with how often they
@@ -208,17 +216,17 @@ def document_timeline(document: Document) -> list[TimelineEntry]:
     from audit.templatetags.audit_tags import verb_label
 
     entries = [
-        TimelineEntry(at=event.created_at, who=event.actor_name, what=verb_label(event.verb),
+        TimelineEntry(at=event.created_at, who=actor_label(event), what=verb_label(event.verb),
                       detail=_event_detail(event.data))
         for event in AuditEvent.objects.filter(target_type="documents.document", target_id=str(document.pk))
-        .exclude(verb=events.DOCUMENT_FILE_OPENED)  # who opened a confidential file: file_openings, not for all
+        .exclude(verb=events.DOCUMENT_FILE_OPENED).select_related("actor")  # who opened a confidential file: file_openings, not for all
     ]
     for opening in document.openings.select_related("user"):
         detail = ngettext("opened %(times)d time, last on %(last)s", "opened %(times)d times, last on %(last)s",
                           opening.times) % {
             "times": opening.times, "last": formats.date_format(timezone.localtime(opening.last_opened_at),
                                                                 "SHORT_DATETIME_FORMAT")}
-        entries.append(TimelineEntry(at=opening.first_opened_at, who=str(opening.user), what=gettext("Opened"),
+        entries.append(TimelineEntry(at=opening.first_opened_at, who=opening.user.name_and_position, what=gettext("Opened"),
                                      detail=detail))
     entries.sort(key=lambda entry: entry.at)
     return entries

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods
 
-from . import services
+from . import page_images, services
 from .downloads import file_response
 from .forms import DocumentFilterForm, GrantForm, IncomingForm, OutgoingForm
 from .models import Confidentiality, Document
@@ -89,7 +89,8 @@ def document_detail(request, pk: int):
     history = document_timeline(document)
     grantees = []
     if can_share:
-        grantees = list(document.documentuserobjectpermission_set.select_related("user").values_list("user__username", flat=True))
+        # People by name and position (the username is for logging in, not for reading).
+        grantees = [row.user.name_and_position for row in document.documentuserobjectpermission_set.select_related("user")]
     return render(
         request,
         "documents/detail.html",
@@ -141,6 +142,20 @@ def file_preview(request, pk: int, file_id: int):
     return response
 
 
+@login_required
+def file_page(request, pk: int, file_id: int, page: int):
+    """Page `page` of a document's PDF as an image (documents/page_images.py), seen by whoever sees the file.
+    Opening a confidential document's pages is recorded like a preview, once per viewing (on page 1)."""
+    document = _visible_document_or_404(request.user, pk)
+    doc_file = get_object_or_404(document.files.select_related("blob"), pk=file_id)
+    if not doc_file.is_pdf:
+        raise Http404
+    width = page_images.requested_width(request)
+    if page == 1 and width == page_images.NORMAL_WIDTH:
+        services.record_file_opened(request.user, document, doc_file, via="preview")
+    return page_images.page_image_response(doc_file.blob, page, width)
+
+
 def _handle_registration(request, form_class, template: str, permission: str, build_input, register):
     if not request.user.has_perm(permission):
         raise PermissionDenied(_("You are not allowed to register documents."))
@@ -168,9 +183,11 @@ def _handle_registration(request, form_class, template: str, permission: str, bu
                     form.add_error(field if field in form.fields else None, errors)
             else:
                 messages.success(
-                    request, _("Registered %(number)s.") % {"number": document.number_notation}
+                    request, _("Registered %(number)s in the outgoing register.")
+                    % {"number": document.number_notation}
                     if not document.is_incoming
-                    else _("Registered with arrival number %(number)s.") % {"number": document.arrival_number},
+                    else _("Registered with arrival number %(number)s: it waits in your list to be entered for "
+                           "handling and presented to a leader.") % {"number": document.arrival_number},
                 )
                 return redirect("documents:detail", pk=document.pk)
         if request.FILES and form.errors:
@@ -204,7 +221,8 @@ def _outgoing_input(form: OutgoingForm) -> services.OutgoingInput:
     )
 
 
-def _incoming_input(form: IncomingForm) -> services.IncomingInput:
+def incoming_input(form: IncomingForm) -> services.IncomingInput:
+    """The service input of a valid incoming form (also used by workflows' register-and-present page)."""
     data = form.cleaned_data
     return services.IncomingInput(
         document_type_id=data["document_type"].pk,
@@ -242,7 +260,7 @@ def register_outgoing(request):
 def register_incoming(request):
     return _handle_registration(
         request, IncomingForm, "documents/register_incoming.html", "documents.register_incoming",
-        _incoming_input, services.register_incoming,
+        incoming_input, services.register_incoming,
     )
 
 

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("signatures.api_urls")),
     path("", include("notifications.api_urls")),
     path("", include("exchange.api_urls")),
+    path("", include("desk.api_urls")),
 ]

@@ -28,6 +28,8 @@ TASK_ROUTES = {
     "signatures.tasks.remind_expiring_certificates": {"queue": "maintenance"},
     "audit.tasks.chain_pending": {"queue": "maintenance"},
     "audit.tasks.anchor_chains": {"queue": "maintenance"},
+    "accounts.tasks.send_password_reset": {"queue": "notifications"},
+    "accounts.tasks.send_password_reset_to": {"queue": "notifications"},
     "notifications.tasks.fan_out": {"queue": "notifications"},
     "notifications.tasks.send_emails": {"queue": "notifications"},
     "notifications.tasks.send_digests": {"queue": "maintenance"},

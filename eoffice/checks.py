@@ -1,6 +1,6 @@
-"""System checks: a deployment must not run on the development secret key, and every Celery task
-must be routed to a named queue (an unrouted task is a start-up error). The signatures app checks its own
-key-encryption key (signatures/checks.py)."""
+"""System checks: a deployment must not run on the development secret key, every Celery task
+must be routed to a named queue (an unrouted task is a start-up error), and the compiled translations must match
+their sources (eoffice/translations.py). The signatures app checks its own key-encryption key (signatures/checks.py)."""
 
 from __future__ import annotations
 
@@ -27,3 +27,20 @@ def check_task_routes(app_configs, **kwargs):
         return [Error(f"Celery tasks without a queue route: {', '.join(missing)}",
                       hint="Add them to TASK_ROUTES in eoffice/celery.py.", id="eoffice.E002")]
     return []
+
+
+@register(Tags.translation)
+def check_compiled_translations(app_configs, **kwargs):
+    """A missing or stale .mo makes the interface half English without any error: make it an error."""
+    from .translations import FIX_COMMAND, stale_catalogues
+
+    errors = []
+    for catalogue in stale_catalogues():
+        state = "missing" if catalogue.missing else "older than its source " + catalogue.po.name
+        errors.append(Error(
+            f"The compiled translation catalogue {catalogue.mo} is {state}: the interface would show English text.",
+            hint=f"Run `{FIX_COMMAND}` (or `make setup`), or make {catalogue.mo.parent} writable so that it is "
+                 "compiled at start-up.",
+            id="eoffice.E005",
+        ))
+    return errors

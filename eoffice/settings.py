@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "signatures",
     "exchange",
     "notifications",
+    "desk",
     "demo",
 ]
 
@@ -99,6 +100,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "exchange.context_processors.exchange_nav",
+                "desk.context_processors.desk_nav",
+                "eoffice.context_processors.installation",
             ],
         },
     },
@@ -140,7 +143,7 @@ AUTHENTICATION_BACKENDS = [
 ANONYMOUS_USER_NAME = None  # no guardian anonymous user: anonymous people see nothing
 GUARDIAN_RAISE_403 = False
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "documents:list"
+LOGIN_REDIRECT_URL = "desk:home"  # "My work": each person lands on what waits for them
 LOGOUT_REDIRECT_URL = "login"
 # An agency's administrators manage their own agency; true: also the agencies below it in the tree (a
 # province's administrators manage its departments and districts). Superusers act everywhere either way.
@@ -199,6 +202,15 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
+# Dates dd/mm/yyyy and times 24 h in both languages (Decree 30 writes dates so); the date fields take dd/mm/yyyy
+# or ISO, never mm/dd/yyyy (eoffice/formats/<lang>/formats.py, eoffice/widgets.py).
+FORMAT_MODULE_PATH = ["eoffice.formats"]
+# The installation's name in the page title, the header, the login page, the admin and e-mails; empty: "Hệ thống
+# quản lý văn bản và điều hành" (translated in English). eoffice/branding.py.
+INSTALLATION_NAME = os.environ.get("INSTALLATION_NAME", "").strip()
+# A .mo catalogue missing or older than its .po: compiled at start-up when the folder is writable
+# (eoffice.apps; off: only the system check eoffice.E005 reports it).
+COMPILE_TRANSLATIONS_AT_STARTUP = env_bool("COMPILE_TRANSLATIONS_AT_STARTUP", True)
 
 # --- Static and uploaded files --------------------------------------------------------------
 STATIC_URL = "static/"
@@ -250,6 +262,10 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "eoffice@localhost")
 # The address of the site as people reach it: e-mails carry absolute links built on it.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# "Forgot your password?" (accounts/password_reset.py): the mailed link works once, for this long; a person gets
+# at most this many mails an hour.
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", str(2 * 3600)))
+PASSWORD_RESET_MAILS_PER_HOUR = int(os.environ.get("PASSWORD_RESET_MAILS_PER_HOUR", "3"))
 
 # --- Security (production values come from the environment) ---------------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
@@ -330,6 +346,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "eoffice.api.json_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("API_TOKEN_RATE", "10/minute")},
+    # Answers carry ISO 8601 (yyyy-mm-dd, times with +07:00); requests may also give dates as dd/mm/yyyy.
+    "DATE_INPUT_FORMATS": ["iso-8601", "%d/%m/%Y"],
+    "DATETIME_INPUT_FORMATS": ["iso-8601", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"],
 }
 
 # Cache: per-process memory in the embedded mode (one process); with several processes (production)
@@ -342,7 +361,12 @@ CACHES = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "e-office API",
-    "DESCRIPTION": "Agency tree, people, registers and the document registry.",
+    "DESCRIPTION": (
+        "Agency tree, people, registers and the document registry.\n\n"
+        "Dates and times: answers give dates as ISO 8601 (`2026-06-05` is 5 June 2026) and times with the offset "
+        "of Vietnam (`2026-06-05T14:30:00+07:00`, 24 h). Requests may give a date as ISO or as dd/mm/yyyy "
+        "(`05/06/2026`), never mm/dd/yyyy; the web interface shows dd/mm/yyyy and 24 h times in both languages."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

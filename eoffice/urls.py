@@ -6,17 +6,32 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import password_reset_views
+
+from .branding import favicon
+
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="documents:list", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="desk:home", permanent=False)),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # "Forgot your password?": the mail is sent by a worker (accounts/password_reset.py).
+    path("password-reset/", password_reset_views.ResetRequestView.as_view(), name="password_reset"),
+    path("password-reset/sent/", password_reset_views.ResetDoneView.as_view(), name="password_reset_done"),
+    path("password-reset/<uidb64>/<token>/", password_reset_views.ResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("password-reset/done/", password_reset_views.ResetCompleteView.as_view(), name="password_reset_complete"),
+    # Browsers ask for /favicon.ico whatever the page says.
+    path("favicon.ico", favicon),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("documents/", include("documents.urls")),
     path("settings/", include("accounts.urls")),
+    # Before the workflows' routes: the desk serves "My work" at /work/ (where "workflows:my_work" points too).
+    path("", include("desk.urls")),
     path("work/", include("workflows.urls")),
     path("signatures/", include("signatures.urls")),
     path("notifications/", include("notifications.urls")),
+    path("help/", include("eoffice.help")),  # the user guide of docs/guide/ (Help / Hướng dẫn)
     path("exchange/", include("exchange.urls")),
     path("api/v1/", include("eoffice.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

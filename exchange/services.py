@@ -52,9 +52,7 @@ class StaleDelivery(DeliveryStateError):
 def _actor_name(actor) -> str:
     if actor is None:
         return ""
-    name = getattr(actor, "display_name", "") or actor.get_full_name() or actor.get_username()
-    position = getattr(actor, "position", "")
-    return f"{name} ({position})"[:200] if position else name[:200]
+    return actor.name_and_position[:200]  # accounts.User: "Full Name (Position)", never the username
 
 
 def _number(document: Document) -> str:
@@ -287,6 +285,21 @@ def register_delivery(actor, delivery: Delivery, *, register_id: int | None = No
                            "arrival_number": document.register_number})
         _tell_sender_status(delivery, StatusCode.REGISTERED)
     return document
+
+
+def register_delivery_and_present(
+    actor, delivery: Delivery, *, leader, note: str = "", register_id: int | None = None,
+    confirm_duplicate: bool = False, expected_version: int | None = None,
+) -> IncomingCase:
+    """The clerk's one screen for a document that arrived electronically: register it (as register_delivery),
+    enter it for handling and present it to `leader` with the clerk's proposal, in one transaction; a refused
+    presentation leaves the delivery waiting and uses no arrival number."""
+    from workflows import services as workflows_services
+
+    with transaction.atomic():
+        document = register_delivery(actor, delivery, register_id=register_id, confirm_duplicate=confirm_duplicate,
+                                     expected_version=expected_version)
+        return workflows_services.enter_and_present(actor, document, leader, note=note)
 
 
 def acknowledge_delivery(actor, delivery: Delivery, *, expected_version: int | None = None) -> Delivery:

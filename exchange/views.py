@@ -19,6 +19,7 @@ from documents.downloads import file_response
 from documents.models import Document, Register, RegisterKind
 from documents.selectors import visible_documents
 from documents.storage import IntegrityFailure
+from workflows.forms import PresentForm, person_label
 
 from . import selectors, services
 from .forms import AskBackForm, RecallForm, RegisterForm, ReplacementForm, ReturnForm, TakeBackForm
@@ -118,6 +119,9 @@ def _detail_context(request, delivery: Delivery, **extra) -> dict:
                                  .filter(pk=delivery.received_document_id).exists()),
         "document_visible": visible_documents(user).filter(pk=document.pk).exists(),
         "duplicates": [],
+        # The one-screen registration: register, enter for handling and present, for the agency's clerks.
+        "present_form": extra.pop("present_form", None) or (
+            PresentForm(agency_id=user.agency_id) if is_recipient and waiting and not delivery.is_internal else None),
     }
     context.update(extra)
     return context
@@ -138,38 +142,72 @@ def _version(form) -> int | None:
     return form.cleaned_data.get("version") if form.is_valid() else None
 
 
+REGISTER_ONLY, PRESENT, PRESENT_THEN_NEXT = "", "present", "next"
+
+
+def next_waiting(user, after: Delivery) -> Delivery | None:
+    """The delivery the clerk's queue (the inbox's "waiting" tab, in its order) shows first, other than `after`."""
+    return (selectors.inbox(user).exclude(pk=after.pk).filter(recipient_unit__isnull=True)
+            .order_by("-arrived_at", "-id").first())
+
+
 @login_required
 @require_POST
 def register(request, pk: int):
+    """Register the delivery as incoming; with `then` = present (or next), also enter it for handling and present
+    it to the chosen leader in the same transaction, then open the case (or the next waiting delivery)."""
     delivery = _visible_delivery_or_404(request.user, pk)
     if not services.is_recipient(request.user, delivery):
         raise PermissionDenied(_("Only the receiving agency's clerks may register this document."))
+    then = request.POST.get("then", REGISTER_ONLY)
+    if then not in (PRESENT, PRESENT_THEN_NEXT):
+        then = REGISTER_ONLY
     registers = list(incoming_registers(request.user))
     form = RegisterForm(request.POST, registers=registers)
-    if not form.is_valid():
+    present_form = PresentForm(request.POST if then else None, agency_id=request.user.agency_id)
+    if not form.is_valid() or (then and not present_form.is_valid()):
         return render(request, "exchange/delivery.html",
-                      _detail_context(request, delivery, register_form=form), status=400)
+                      _detail_context(request, delivery, register_form=form, present_form=present_form), status=400)
     data = form.cleaned_data
+    register_id = int(data["register"]) if data.get("register") else None
+    leader = present_form.chosen_leader() if then else None
     try:
-        document = services.register_delivery(
-            request.user, delivery, register_id=int(data["register"]) if data.get("register") else None,
-            confirm_duplicate=data["confirm_duplicate"], expected_version=data.get("version"),
-        )
+        if then:
+            case = services.register_delivery_and_present(
+                request.user, delivery, leader=leader, note=present_form.cleaned_data["note"], register_id=register_id,
+                confirm_duplicate=data["confirm_duplicate"], expected_version=data.get("version"),
+            )
+            document = case.document
+        else:
+            document = services.register_delivery(
+                request.user, delivery, register_id=register_id, confirm_duplicate=data["confirm_duplicate"],
+                expected_version=data.get("version"),
+            )
     except documents_services.DuplicateDocument as exc:
         visible = set(visible_documents(request.user).filter(pk__in=[d.pk for d in exc.duplicates])
                       .values_list("pk", flat=True))
         duplicates = [d if d.pk in visible else None for d in exc.duplicates]
         form.add_error(None, str(exc))
         return render(request, "exchange/delivery.html",
-                      _detail_context(request, delivery, register_form=form, duplicates=duplicates,
-                                      show_confirm=True), status=400)
+                      _detail_context(request, delivery, register_form=form, present_form=present_form,
+                                      duplicates=duplicates, show_confirm=True), status=400)
     except ValidationError as exc:
         _flash_error(request, exc)
         return redirect("exchange:delivery", pk=delivery.pk)
-    messages.success(request, _("Registered with arrival number %(number)s: the document is now in your "
-                                "agency's incoming register, ready to be presented.")
-                     % {"number": document.arrival_number})
-    return redirect("documents:detail", pk=document.pk)
+    if not then:
+        messages.success(request, _("Registered with arrival number %(number)s: the document is now in your "
+                                    "agency's incoming register, ready to be presented.")
+                         % {"number": document.arrival_number})
+        return redirect("documents:detail", pk=document.pk)
+    messages.success(request, _("Registered with arrival number %(number)s and presented to %(person)s for "
+                                "direction.") % {"number": document.arrival_number, "person": person_label(leader)})
+    if then == PRESENT:
+        return redirect("workflows:case", pk=case.pk)
+    following = next_waiting(request.user, delivery)
+    if following is None:
+        messages.info(request, _("No other document is waiting to be registered."))
+        return redirect("exchange:inbox")
+    return redirect("exchange:delivery", pk=following.pk)
 
 
 @login_required

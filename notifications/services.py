@@ -27,6 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from eoffice import notices
+from eoffice.branding import installation_name
 from eoffice.tasking import publish, publish_on_commit
 
 from .models import (
@@ -147,15 +148,16 @@ def _message(row: NoticeEmail, language: str, digest_notices: list[Notice]) -> E
     with translation.override(language):
         if row.notice_id is not None:
             lines = _lines([row.notice])
-            subject = _("[E-office] %(text)s") % {"text": lines[0]["text"]}
+            subject = f"[{installation_name()}] {lines[0]['text']}"
             template = "notifications/email/notice.txt"
         else:
             if not digest_notices:
                 return None
             lines = _lines(digest_notices)
-            subject = _("[E-office] Your daily summary: %(count)d notices") % {"count": len(lines)}
+            subject = f"[{installation_name()}] " + _("Your daily summary: %(count)d notices") % {"count": len(lines)}
             template = "notifications/email/digest.txt"
-        body = render_to_string(template, {"user": row.user, "lines": lines, "site_url": settings.SITE_URL})
+        body = render_to_string(template, {"user": row.user, "lines": lines, "site_url": settings.SITE_URL,
+                                           "installation_name": installation_name()})
     subject = " ".join(subject.split())[:200]
     return EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[row.user.email])
 

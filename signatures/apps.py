@@ -12,7 +12,8 @@ class SignaturesConfig(AppConfig):
         from accounts.two_factor import register_requirement
         from documents.models import DocumentFile
 
-        from . import checks, signals  # noqa: F401 - checks registers the key-encryption key's deploy check
+        # checks registers the key-encryption key's deploy check; notice_kinds the kinds of notice told here.
+        from . import checks, notice_kinds, signals  # noqa: F401
         from .selectors import must_have_second_factor
 
         # Who signs or seals must have a second factor (OTP_REQUIRED); accounts asks, without importing us.

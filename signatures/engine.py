@@ -11,8 +11,8 @@ The shapes follow Decree 30/2020, Appendix I (see vn-clerical-rules.md §1.6):
   field, so the clerk can fill those two later without invalidating it (form filling after an approval
   signature is an allowed change: pyHanko reports it as FORM_FILLING).
 - `fill_number_and_date`, `sign_seal`, `fill_and_seal`: the clerk writes the number and date (Vietnamese
-  text drawn with an embedded font) and applies the agency signature with the red seal image, in an
-  incremental update that covers the whole file.
+  text drawn with an embedded font, on the baseline of the document's line, the date in italics) and applies
+  the agency signature with the red seal image, in an incremental update that covers the whole file.
 - `sign_attachment`: the agency signature on a separate attachment file: no image, the number/notation and
   the signing time (ISO 8601, +07:00) in 10 pt serif black at the top right of the first page.
 
@@ -58,7 +58,7 @@ from pyhanko.pdf_utils.content import ResourceType
 from pyhanko.pdf_utils.font.api import FontEngine, FontEngineFactory, ShapeResult
 from pyhanko.pdf_utils.generic import pdf_name, pdf_string
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.text import TextBox, TextBoxStyle
+from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.pdf_utils.writer import BasePdfFileWriter, init_xobject_dictionary
 from pyhanko.sign.fields import (
     FieldMDPAction,
@@ -525,7 +525,7 @@ class _PreparedFontEngine(FontEngine):
 
     @property
     def uses_complex_positioning(self) -> bool:
-        return False  # plain Tj with /W widths; TextBox moves to the next line with T*
+        return False  # plain Tj with /W widths; a TextBox moves to the next line with T*
 
     def shape(self, txt: str) -> ShapeResult:
         glyphs, width = self.font.encode(txt)
@@ -858,40 +858,71 @@ def _add_text_fields(writer: BasePdfFileWriter, boxes: dict[str, Box]) -> None:
     writer.update_container(fields)
 
 
-def _text_appearance(
-    writer: BasePdfFileWriter, text: str, width: float, height: float, font: StampFont, font_size: int
-) -> generic.IndirectObject:
-    style = TextBoxStyle(
-        font=_PreparedFontFactory(font),
-        font_size=font_size,
-        text_color=(0, 0, 0),
-        box_layout_rule=layout.SimpleBoxLayoutRule(
-            x_align=layout.AxisAlignment.ALIGN_MID,
-            y_align=layout.AxisAlignment.ALIGN_MID,
-            margins=layout.Margins.uniform(1),
-            inner_content_scaling=layout.InnerScaling.SHRINK_TO_FIT,  # a long notation shrinks, never overflows
-        ),
-    )
-    box = TextBox(style, writer=writer, box=layout.BoxConstraints(width=width, height=height))
-    box.content = text
-    text_form = writer.add_object(box.as_form_xobject())
-    # The field sits over the document's blank template line ("ngày ... tháng ... năm 20.."): paint the
-    # rectangle white first, so the filled-in line replaces it instead of being drawn on top of it.
-    content = f"q 1 g 0 0 {width:.2f} {height:.2f} re f Q q /FillText Do Q".encode("ascii")
-    appearance = generic.StreamObject(
+ITALIC_SLANT = 0.21
+"""tan 12°: the synthetic oblique of the place-and-date line, which Decree 30 PL I sets in italics (the
+shipped DejaVu fonts have no italic face; the sample documents slant their template line the same way)."""
+
+_GLYPH_TOP, _GLYPH_BOTTOM = 1.12, 0.28
+"""How far (in font sizes) Vietnamese text reaches above and below its baseline in the shipped fonts: stacked
+marks on capitals (Ấ) and dots below (ỵ). The filled text is kept inside its field so nothing is clipped."""
+
+_FIELD_PADDING = 2
+"""The layout pads a line's box by 2 pt on each side; the filled text keeps within the line's own extent."""
+
+
+def _form_xobject(width: float, height: float, resources: dict, content: bytes) -> generic.StreamObject:
+    bbox = generic.ArrayObject(generic.FloatObject(value) for value in (0, 0, width, height))
+    return generic.StreamObject(
         {
             pdf_name("/Type"): pdf_name("/XObject"),
             pdf_name("/Subtype"): pdf_name("/Form"),
-            pdf_name("/BBox"): generic.ArrayObject(
-                [generic.FloatObject(0), generic.FloatObject(0), generic.FloatObject(width), generic.FloatObject(height)]
-            ),
-            pdf_name("/Resources"): generic.DictionaryObject(
-                {pdf_name("/XObject"): generic.DictionaryObject({pdf_name("/FillText"): text_form})}
-            ),
+            pdf_name("/BBox"): bbox,
+            pdf_name("/Resources"): generic.DictionaryObject(resources),
         },
         stream_data=content,
     )
-    return writer.add_object(appearance)
+
+
+def _text_appearance(
+    writer: BasePdfFileWriter,
+    text: str,
+    width: float,
+    height: float,
+    font: StampFont,
+    font_size: int,
+    *,
+    slant: float = 0.0,
+) -> generic.IndirectObject:
+    """One line of text centred in the field and written on the baseline of the line the field was made for
+    (signatures.layout.line_box), so "15" lands on the line of "Số:", not in the middle of a taller box.
+
+    The size is `font_size` (PL I: 13-14 pt), or the size of the document's own line when that is smaller, or
+    smaller still when the text would not fit the field; `slant` shears the glyphs (the italic date line)."""
+    from signatures.layout import baseline_in_box
+
+    engine = _PreparedFontFactory(font).create_font_engine(writer)
+    baseline, line_size = baseline_in_box(height)
+    advance = _prepared_font(font).text_width(text, 1)  # the width at 1 pt
+    extent = advance + slant * (_GLYPH_TOP + _GLYPH_BOTTOM)  # the sheared glyphs reach a little further
+    size = min(
+        float(font_size),
+        line_size,  # no larger than the line it continues ("Số:") or replaces (the template date line)
+        (height - baseline) / _GLYPH_TOP,
+        baseline / _GLYPH_BOTTOM if baseline > 0 else float(font_size),
+        max(1.0, width - 2 * _FIELD_PADDING) / extent if extent > 0 else float(font_size),
+    )
+    size = max(1.0, round(size, 2))
+    # The shear moves the top of the glyphs right and the descenders left: centre what is drawn.
+    x = (width - advance * size) / 2 - slant * size * (_GLYPH_TOP - _GLYPH_BOTTOM) / 2
+    shown = engine.shape(text).graphics_ops.decode("ascii")
+    stream = f"BT /F1 {size:g} Tf 1 0 {slant:g} 1 {x:.2f} {baseline:.2f} Tm {shown} ET".encode("ascii")
+    fonts = generic.DictionaryObject({pdf_name("/F1"): engine.as_resource()})
+    text_form = writer.add_object(_form_xobject(width, height, {pdf_name("/Font"): fonts}, stream))
+    # The field sits over the document's blank template line ("ngày ... tháng ... năm 20.."): paint the
+    # rectangle white first, so the filled-in line replaces it instead of being drawn on top of it.
+    content = f"q 1 g 0 0 {width:.2f} {height:.2f} re f Q q /FillText Do Q".encode("ascii")
+    forms = generic.DictionaryObject({pdf_name("/FillText"): text_form})
+    return writer.add_object(_form_xobject(width, height, {pdf_name("/XObject"): forms}, content))
 
 
 def _fill_fields(writer: BasePdfFileWriter, values: dict[str, str], *, font: StampFont, font_size: int) -> None:
@@ -909,9 +940,9 @@ def _fill_fields(writer: BasePdfFileWriter, values: dict[str, str], *, font: Sta
             raise SigningEngineError(_lazy_interpolate(_("The field %(name)s is not a text field."), {"name": name}))
         llx, lly, urx, ury = (float(v) for v in field_dict["/Rect"])
         field_dict[pdf_name("/V")] = generic.TextStringObject(text)
-        field_dict[pdf_name("/AP")] = generic.DictionaryObject(
-            {pdf_name("/N"): _text_appearance(writer, text, abs(urx - llx), abs(ury - lly), font, font_size)}
-        )
+        slant = ITALIC_SLANT if name == DATE_FIELD else 0.0  # PL I sets the place and date in italics
+        appearance = _text_appearance(writer, text, abs(urx - llx), abs(ury - lly), font, font_size, slant=slant)
+        field_dict[pdf_name("/AP")] = generic.DictionaryObject({pdf_name("/N"): appearance})
         # Read-only from now on: a viewer must not redraw it with the Helvetica fallback, nor let it be retyped.
         field_dict[pdf_name("/Ff")] = generic.NumberObject(int(field_dict.get("/Ff", 0)) | 1)
         writer.mark_update(ref)

@@ -49,6 +49,12 @@ MAX_TITLE_DISTANCE = 90 * mm
 HEADER_FRACTION = 0.45
 """"Số:" and the date are in the header: the top part of the first page."""
 
+LINE_BOX_BELOW = 0.35
+LINE_BOX_ABOVE = 1.25
+"""The number and date boxes reach this many font sizes below and above the line's baseline: room for the
+descenders and dots below (ạ, ỵ) and for the stacked marks of Vietnamese capitals (Ấ, Ể). The engine reads
+the baseline back from a box with `baseline_in_box`, so the filled number sits on the line of "Số:"."""
+
 
 @dataclass(frozen=True)
 class TextLine:
@@ -370,7 +376,7 @@ def _number_box(header: list[_Line], notes: list[str]) -> tuple[Box | None, Text
     if end - start < 6 * mm:
         notes.append(f"the blank for the number is only {max(0.0, (end - start) / mm):.0f} mm wide")
         end = max(end, start + 6 * mm)
-    box = Box(0, start + 0.5, line.baseline - 0.3 * line.font_size, end - 0.5, line.baseline + line.font_size)
+    box = line_box(0, start + 0.5, end - 0.5, line.baseline, line.font_size)
     return box, line.as_text_line()
 
 
@@ -381,14 +387,20 @@ def _date_box(header: list[_Line], notes: list[str]) -> tuple[Box | None, TextLi
         return None, None
     line = max(dated, key=lambda candidate: (round(candidate.baseline), candidate.x1))
     slant_overhang = max(0.0, line.slant) * line.font_size
-    box = Box(
-        0,
-        line.x1 - 2,
-        line.baseline - 0.3 * line.font_size,
-        line.x2 + 2 + slant_overhang,
-        line.baseline + 1.05 * line.font_size,
-    )
+    box = line_box(0, line.x1 - 2, line.x2 + 2 + slant_overhang, line.baseline, line.font_size)
     return box, line.as_text_line()
+
+
+def line_box(page: int, x1: float, x2: float, baseline: float, font_size: float) -> Box:
+    """The box of a one-line field written on `baseline` (see LINE_BOX_BELOW/ABOVE)."""
+    return Box(page, x1, baseline - LINE_BOX_BELOW * font_size, x2, baseline + LINE_BOX_ABOVE * font_size)
+
+
+def baseline_in_box(height: float) -> tuple[float, float]:
+    """(height of the baseline above the bottom, font size) of a `line_box` of this height: all the engine
+    knows when filling is the field's /Rect."""
+    size = abs(height) / (LINE_BOX_BELOW + LINE_BOX_ABOVE)
+    return LINE_BOX_BELOW * size, size
 
 
 # --- seal and fallbacks ----------------------------------------------------------------------------

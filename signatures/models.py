@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Agency, AuthorityPrefix
 from audit.services import TargetRef
@@ -112,7 +113,7 @@ class SigningKind(models.TextChoices):
 
 class SigningState(models.TextChoices):
     QUEUED = "queued", _("Queued")
-    SIGNING = "signing", _("Signing")
+    SIGNING = "signing", pgettext_lazy("a signing request being worked on", "Signing")  # not the workflow step
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
 

@@ -1,31 +1,28 @@
 """Reminders that a certificate expires soon, sent once per certificate and threshold by a daily task.
 
 An active seal or personal signing certificate: the administrators of its agency (role Administrator) and, for
-a personal one, its owner. A trusted CA certificate: the installation's superusers. The reminder is an e-mail
-(Django's mail, the console backend unless configured) recorded in `ExpiryReminder` under a unique key and in
-the audit trail in the same transaction, so running the task again, or twice at once, sends nothing more.
+a personal one, its owner. A trusted CA certificate: the installation's superusers. The reminder is a notice
+(eoffice.notices: in the app and by e-mail as each person's preferences say, in each reader's language), recorded
+in `ExpiryReminder` under a unique key and in the audit trail in the same transaction, so running the task again,
+or twice at once, sends nothing more.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.urls import reverse
+from django.utils import timezone
 
 from accounts.roles import ADMINISTRATOR
 from audit.services import record_event
+from eoffice import notices
 
-from . import events
+from . import events, notice_kinds
 from .models import ExpiryReminder, SigningCredential, TrustAnchor
-
-logger = logging.getLogger(__name__)
 
 # Days before `not_after` at which a reminder goes out (one each); the smallest one reached is used.
 THRESHOLDS_DAYS = (30,)
@@ -78,27 +75,20 @@ def _due(now: dt.datetime) -> list[_Due]:
     return due
 
 
-def _message(item: _Due, now: dt.datetime) -> tuple[str, str]:
+def _notice(item: _Due, now: dt.datetime) -> tuple[str, dict, str]:
+    """The kind, parameters and link of the reminder: a code and values, rendered in each reader's language
+    when shown or mailed (notifications/), never a sentence in the site's language."""
     target = item.target
-    names = {
+    params = {
         "subject": target.subject,
         "date": timezone.localtime(target.not_after).strftime("%d/%m/%Y"),
         "days": days_left(target.not_after, now),
     }
     if item.target_type == "trust_anchor":
-        subject = _("A trusted CA certificate expires on %(date)s") % names
-        body = _("The trusted CA certificate %(subject)s expires on %(date)s (in %(days)s days). Import its "
-                 "renewed certificate into the trust store before then.") % names
-    elif target.kind == "seal":
-        names["agency"] = target.agency.name
-        subject = _("The seal certificate of %(agency)s expires on %(date)s") % names
-        body = _("The seal certificate %(subject)s of %(agency)s expires on %(date)s (in %(days)s days). Renew "
-                 "it and import the new certificate before then, or documents cannot be sealed.") % names
-    else:
-        subject = _("A signing certificate expires on %(date)s") % names
-        body = _("The personal signing certificate %(subject)s expires on %(date)s (in %(days)s days). Renew "
-                 "it and import the new certificate before then, or documents cannot be signed with it.") % names
-    return subject, body
+        return notice_kinds.CA_EXPIRING, params, reverse("admin:signatures_trustanchor_changelist")
+    if target.kind == "seal":
+        return notice_kinds.SEAL_EXPIRING, {**params, "agency": target.agency.name}, reverse("signatures:certificates")
+    return notice_kinds.PERSONAL_EXPIRING, params, reverse("signatures:certificates")
 
 
 def send_expiry_reminders(now: dt.datetime | None = None) -> int:
@@ -110,9 +100,7 @@ def send_expiry_reminders(now: dt.datetime | None = None) -> int:
         key = f"{item.target_type}:{target.pk}:{target.fingerprint}:{item.threshold}"
         if ExpiryReminder.objects.filter(key=key).exists():
             continue
-        with translation.override(settings.LANGUAGE_CODE):
-            subject, body = _message(item, now)
-        addresses = sorted({user.email for user in item.recipients if user.email})
+        kind, params, url = _notice(item, now)
         try:
             with transaction.atomic():
                 ExpiryReminder.objects.create(
@@ -124,17 +112,9 @@ def send_expiry_reminders(now: dt.datetime | None = None) -> int:
                              data={"fingerprint": target.fingerprint, "not_after": target.not_after,
                                    "threshold_days": item.threshold,
                                    "recipients": sorted(user.get_username() for user in item.recipients)})
-                if addresses:
-                    messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in addresses]
-                    transaction.on_commit(lambda messages=messages: _send(messages))
+                notices.tell(kind, key=f"expiry:{key}", user_ids=[user.pk for user in item.recipients],
+                             params=params, url=url)
         except IntegrityError:
             continue  # another run recorded it first
         sent += 1
     return sent
-
-
-def _send(messages: list) -> None:
-    try:
-        send_mass_mail(messages, fail_silently=False)
-    except Exception:  # noqa: BLE001 - a mail server down must not undo the record; it is logged
-        logger.warning("certificate expiry reminder could not be mailed", exc_info=True)

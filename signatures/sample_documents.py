@@ -53,7 +53,7 @@ SIGNATURE_SPACE = 28 * mm
 
 NATIONAL_NAME = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
-NUMBER_BLANK = " " * 6
+NUMBER_BLANK = " " * 10  # room for a four-digit number at 13 pt, so the filled number keeps its size
 DATE_BLANK = " " * 6
 NO_BREAK_BLANK = "\u00a0"  # Paragraph collapses ordinary spaces; a blank to fill in needs these
 
@@ -271,6 +271,7 @@ class _Header(Flowable):
         self.agency_lines = _wrap(agency_name.strip().upper(), BOLD, 11, LEFT_COLUMN_WIDTH - 4)
         self.number_line = f"Số:{NUMBER_BLANK}/{notation_suffix.strip()}"
         self.date_line = f"{place.strip()}, ngày{DATE_BLANK}tháng{DATE_BLANK}năm 20.."
+        self.date_size = _fitting_size(self.date_line, REGULAR, 12, RIGHT_COLUMN_WIDTH - 4, slant=ITALIC_SLANT)
         self.subject_lines = (
             _wrap(f"V/v {letter_subject.strip()}", REGULAR, 10.5, LEFT_COLUMN_WIDTH - 8)
             if letter_subject.strip()
@@ -314,7 +315,7 @@ class _Header(Flowable):
         baseline = top - self.number_offset
         canvas.setFont(REGULAR, 12)
         canvas.drawCentredString(left_centre, baseline, self.number_line)
-        _draw_oblique_centred(canvas, self.date_line, right_centre, baseline, REGULAR, 12)
+        _draw_oblique_centred(canvas, self.date_line, right_centre, baseline, REGULAR, self.date_size)
 
         canvas.setFont(REGULAR, 10.5)
         y = baseline - 16
@@ -347,6 +348,14 @@ def _draw_oblique_centred(canvas: Canvas, text: str, centre: float, baseline: fl
     text_object.setFont(font, size)
     text_object.textOut(text)
     canvas.drawText(text_object)
+
+
+def _fitting_size(text: str, font: str, size: float, width: float, *, slant: float = 0.0) -> float:
+    """`size`, or smaller (in half points) when the line would not fit `width`: a long place name
+    ("Thành phố Hồ Chí Minh, ngày … tháng … năm …") stays in its column, inside the right margin."""
+    while size > 8 and stringWidth(text, font, size) + slant * size > width:
+        size -= 0.5
+    return size
 
 
 def _wrap(text: str, font: str, size: float, width: float) -> list[str]:

@@ -18,11 +18,15 @@ from signatures.verification import VERDICT_LABELS, SignatureReport, Verdict, Ve
 
 
 def local_time(value: datetime | None) -> str:
-    """A moment as the report shows it (local time, to the second), on the page and the printed sheet alike."""
+    """A moment as the report shows it (local time, to the second), on the page and the printed sheet alike:
+    dd/mm/yyyy and 24 h in both languages, with the offset so that a printed sheet is unambiguous."""
     if value is None:
         return "-"
-    local = timezone.localtime(value) if timezone.is_aware(value) else value
-    return local.isoformat(sep=" ", timespec="seconds")
+    if not timezone.is_aware(value):
+        return value.strftime("%d/%m/%Y %H:%M:%S")
+    local = timezone.localtime(value)
+    offset = local.strftime("%z")
+    return f"{local:%d/%m/%Y %H:%M:%S} {offset[:3]}:{offset[3:]}"
 
 
 def _yes_no(value: bool | None) -> str:

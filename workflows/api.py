@@ -30,7 +30,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
         model = Assignment
         fields = ["id", "role", "unit", "user", "deadline", "state", "version", "assignee", "handler_deadline",
                   "due_date", "deadline_set_by", "assignment_note", "progress_note", "proposal", "outcome",
-                  "reply_document", "overdue_since", "completed_at"]
+                  "reply_document", "overdue_since", "completed_at", "submitted_at", "result_comment"]
 
 
 class CaseSerializer(serializers.ModelSerializer):
@@ -42,7 +42,7 @@ class CaseSerializer(serializers.ModelSerializer):
     class Meta:
         model = IncomingCase
         fields = ["id", "document", "subject", "urgency", "state", "version", "presented_to", "presented_at",
-                  "instruction", "directed_by", "directed_on_behalf_of", "direction_authority_prefix", "directed_at",
+                  "proposal_note", "instruction", "directed_by", "directed_on_behalf_of", "direction_authority_prefix", "directed_at",
                   "return_reason", "completed_at", "assignments"]
 
 
@@ -56,6 +56,8 @@ class VersionSerializer(serializers.Serializer):
 
 class PresentSerializer(VersionSerializer):
     leader = serializers.IntegerField()
+    note = serializers.CharField(required=False, allow_blank=True, default="",
+                                 help_text="The clerk's proposal to the leader (optional)")
 
 
 class ReturnSerializer(VersionSerializer):
@@ -93,6 +95,11 @@ class ExtensionSerializer(VersionSerializer):
 class CompleteSerializer(VersionSerializer):
     outcome = serializers.CharField()
     reply_document = serializers.IntegerField(required=False, allow_null=True)
+
+
+class ResultDecisionSerializer(VersionSerializer):
+    accept = serializers.BooleanField()
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class DecideSerializer(serializers.Serializer):
@@ -150,7 +157,7 @@ class IncomingCaseViewSet(JSONOnlyMixin, mixins.ListModelMixin, mixins.RetrieveM
     @extend_schema(request=PresentSerializer, responses={200: CaseSerializer, 409: OpenApiTypes.OBJECT})
     def present(self, request: Request, pk=None) -> Response:
         case, data = self.get_object(), _valid(PresentSerializer, request)
-        return _run(lambda: services.present(request.user, case, _person(data["leader"]),
+        return _run(lambda: services.present(request.user, case, _person(data["leader"]), note=data.get("note", ""),
                                              expected_version=data.get("version")), CaseSerializer, self._reload)
 
     @action(detail=True, methods=["post"], url_path="return")
@@ -214,6 +221,19 @@ class AssignmentViewSet(JSONOnlyMixin, mixins.RetrieveModelMixin, viewsets.Gener
             request.user, assignment, outcome=data["outcome"], reply_document_id=data.get("reply_document"),
             expected_version=data.get("version")), AssignmentSerializer, self._reload)
 
+    @action(detail=True, methods=["post"], url_path="decide-result")
+    @extend_schema(request=ResultDecisionSerializer, responses={200: AssignmentSerializer, 409: OpenApiTypes.OBJECT})
+    def decide_result(self, request: Request, pk=None) -> Response:
+        """The unit head accepts the submitted result (completing the work) or returns it with a comment."""
+        assignment, data = self.get_object(), _valid(ResultDecisionSerializer, request)
+        if data["accept"]:
+            call = lambda: services.accept_result(  # noqa: E731
+                request.user, assignment, note=data["comment"], expected_version=data.get("version"))
+        else:
+            call = lambda: services.return_result(  # noqa: E731
+                request.user, assignment, comment=data["comment"], expected_version=data.get("version"))
+        return _run(call, AssignmentSerializer, self._reload)
+
 
 class ExtensionRequestViewSet(JSONOnlyMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ExtensionRequestSerializer
@@ -274,5 +294,6 @@ class OversightView(JSONOnlyMixin, APIView):
             "scope": result.scope,
             "name": result.name,
             "rows": [vars(row) | {"open": row.open} for row in result.rows],
-            "total": {key: value for key, value in vars(total).items() if key != "label"} | {"open": total.open},
+            "total": {key: value for key, value in vars(total).items() if key not in ("label", "group")}
+            | {"open": total.open},
         })

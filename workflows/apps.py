@@ -34,3 +34,12 @@ class WorkflowsConfig(AppConfig):
         from .drafting_selectors import audit_target_filter
 
         register_target_filter("workflows.draft", audit_target_filter)
+
+        # The agencies' usual instruction phrases on the administrator's settings page (accounts).
+        from .settings_section import register_settings_section
+
+        register_settings_section()
+
+        from .handling_settings import register_handling_section
+
+        register_handling_section()

@@ -156,8 +156,11 @@ def _step_kind(draft: Draft) -> str | None:
 
 def draft_history(draft: Draft) -> list[AuditEvent]:
     """The draft's timeline from its audit events, each with a readable `label`."""
+    from documents.selectors import actor_label
+
     events = list(AuditEvent.objects.filter(target_type="workflows.draft", target_id=str(draft.pk))
-                  .order_by("seq", "id"))
+                  .select_related("actor").order_by("seq", "id"))
     for event in events:
         event.label = verb_label(event.verb)  # all apps' verbs (signing events are on the draft too)
+        event.who = actor_label(event)  # name and position, never the username
     return events

@@ -499,8 +499,10 @@ def on_signed(draft: Draft, actor, *, method: str = "digital", authority_prefix:
                                   on_behalf_of=on_behalf_of)
 
 
-def mark_signed_locked(draft: Draft, actor, *, method: str, authority_prefix: str, on_behalf_of) -> Draft:
-    """`on_signed` for a caller that holds the draft's row lock already (inside its transaction)."""
+def mark_signed_locked(draft: Draft, actor, *, method: str, authority_prefix: str, on_behalf_of,
+                       recorded_by=None) -> Draft:
+    """`on_signed` for a caller that holds the draft's row lock already (inside its transaction).
+    `recorded_by`: the clerk who records a paper signature of `actor` (the event is theirs)."""
     _check_state(draft, DraftState.READY_TO_SIGN)
     draft.state = DraftState.SIGNED
     draft.signed_by = actor
@@ -510,9 +512,10 @@ def mark_signed_locked(draft: Draft, actor, *, method: str, authority_prefix: st
     draft.current_holder = None
     _bump(draft, "state", "signed_by", "signed_on_behalf_of", "signing_authority_prefix", "signed_at",
           "current_holder")
-    _event(actor, DRAFT_SIGNED, draft, {
+    _event(recorded_by or actor, DRAFT_SIGNED, draft, {
         "method": method, "authority_prefix": authority_prefix,
         "on_behalf_of": on_behalf_of.pk if on_behalf_of is not None else None,
+        **({"signed_by": actor.pk} if recorded_by is not None else {}),
     })
     # The agency's clerks (whoever may register outgoing documents there), found by the fan-out task.
     _tell(notice_kinds.DRAFT_SIGNED, draft, "signed", actor=actor, agency_ids=[draft.agency_id],
@@ -589,6 +592,26 @@ def issue_draft(clerk, draft: Draft, final_file, *, expected_version: int | None
         if not sealed_later:
             documents_services.announce_issued(clerk, document)
     return document
+
+
+def issue_on_paper(clerk, draft: Draft, final_file, *, expected_version: int | None = None,
+                   register_id: int | None = None) -> Document:
+    """The clerk's paper path in one step: the signer signed the paper original, the clerk uploads its scan
+    and issues it. A draft still waiting for the signature is first recorded as signed on paper by the person
+    holding the signing step (the event names the clerk who recorded it); a signed draft is issued as is."""
+    with transaction.atomic():
+        draft = _lock(draft)
+        _require_same_agency(clerk, draft.agency_id)
+        _check_version(draft, expected_version)
+        if not clerk.has_perm("documents.register_outgoing"):
+            raise PermissionDenied(_("Only the agency's clerks may issue documents."))
+        _check_state(draft, DraftState.READY_TO_SIGN, DraftState.SIGNED)
+        if draft.state == DraftState.READY_TO_SIGN:
+            if draft.current_holder is None:
+                raise ValidationError({"state": _("The draft has no named signer yet; the signer signs first.")})
+            mark_signed_locked(draft, draft.current_holder, method="paper", authority_prefix="",
+                               on_behalf_of=None, recorded_by=clerk)
+        return issue_draft(clerk, draft, final_file, expected_version=draft.version, register_id=register_id)
 
 
 def _complete_reply(draft: Draft, document: Document) -> None:

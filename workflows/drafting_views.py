@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,11 +17,13 @@ from django.views.decorators.http import require_POST
 
 from accounts import roles
 from accounts.models import Agency, Unit
+from documents import page_images
 from documents.forms import MultipleFileField
 from documents.models import Confidentiality, DocumentType, Urgency
 from documents.storage import IntegrityFailure, open_verified
 from eoffice.http import posted_int, posted_person_or_404
 from signatures import services as signing_services
+from signatures.models import CredentialKind, SigningKind, SigningState
 from signatures.selectors import visible_signing_requests
 
 from . import draft_signing
@@ -143,24 +145,50 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if draft.current_step.role == roles.UNIT_LEADER:
             people = people.filter(unit_id=draft.drafting_unit_id)
         forward_to = list(people) if draft.current_step.role else []
+    is_signer = holding and draft.state == DraftState.READY_TO_SIGN
     context = {
         "draft": draft,
+        "is_signer": is_signer,
         "versions": draft.versions.select_related("uploaded_by", "blob"),
         "attachments": draft.attachments.select_related("uploaded_by", "blob"),
         "steps": steps,
         "earlier_steps": [s for s in steps if current_order is not None and s.order < current_order],
         "history": selectors.draft_history(draft),
         "authority": authority,
-        "can_upload": (draft.state == DraftState.DRAFTING and user.pk == draft.drafter_id) or holding,
+        # The signer signs or returns what was approved: a new version or attachment is the reviewers' work.
+        "can_upload": (draft.state == DraftState.DRAFTING and user.pk == draft.drafter_id)
+        or (holding and not is_signer),
         "can_submit": draft.state == DraftState.DRAFTING and user.pk == draft.drafter_id,
         "can_approve": holding and draft.state == DraftState.IN_REVIEW,
         "can_return": holding,
         "forward_to": forward_to,
-        "can_sign": holding and draft.state == DraftState.READY_TO_SIGN,
-        "can_issue": draft.state == DraftState.SIGNED and user.agency_id == draft.agency_id
-        and user.has_perm("documents.register_outgoing"),
+        "can_sign": is_signer,
+        "issue": _issue_choices(user, draft),
     }
     return render(request, "workflows/draft_detail.html", context)
+
+
+def _issue_choices(user, draft) -> dict | None:
+    """What the clerk's one issuing form offers: digital (number, seal and register in one go) when the
+    signer signed digitally, and paper (the scanned signed original) as the explicit other choice. None when
+    this person does not issue this draft now."""
+    if user.agency_id != draft.agency_id or not user.has_perm("documents.register_outgoing"):
+        return None
+    requests = list(draft_signing.signing_requests_of(draft))
+    sealing = [r for r in requests if r.kind == SigningKind.SEAL and r.state != SigningState.FAILED]
+    if sealing or draft.state not in (DraftState.SIGNED, DraftState.READY_TO_SIGN):
+        return None
+    signed_digitally = draft.state == DraftState.SIGNED and any(
+        r.kind == SigningKind.PERSONAL and r.state == SigningState.DONE for r in requests)
+    if draft.state == DraftState.READY_TO_SIGN and draft.current_holder_id is None:
+        return None
+    return {
+        "digital": signed_digitally,
+        "seal_certificate": signing_services.usable_credential(CredentialKind.SEAL, agency_id=draft.agency_id)
+        if signed_digitally else None,
+        "waiting_for_signature": draft.state == DraftState.READY_TO_SIGN,
+        "signer": draft.current_holder if draft.state == DraftState.READY_TO_SIGN else draft.signed_by,
+    }
 
 
 @login_required
@@ -170,6 +198,16 @@ def draft_version_file(request: HttpRequest, pk: int, number: int) -> HttpRespon
     if version is None:
         raise Http404
     return _serve(request, draft, version.blob, version.file_name)
+
+
+@login_required
+def draft_version_page(request: HttpRequest, pk: int, number: int, page: int) -> HttpResponse:
+    """Page `page` of a version as an image (documents/page_images.py), for whoever may see the draft."""
+    draft = _draft_or_404(request, pk)
+    version = draft.versions.select_related("blob").filter(number=number).first()
+    if version is None or version.blob.content_type != "application/pdf":
+        raise Http404
+    return page_images.page_image_response(version.blob, page, page_images.requested_width(request))
 
 
 @login_required
@@ -218,12 +256,51 @@ def draft_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     if step not in calls:
         raise Http404
     try:
-        calls[step]()
+        result = calls[step]()
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("Done."))
+        messages.success(request, _step_message(step, result))
     return redirect("workflows:draft", pk=draft.pk)
+
+
+def _who(person) -> str:
+    return person.name_and_position if person is not None else ""
+
+
+def _holder_message(draft) -> str:
+    """Where the draft is now, in the words of the desk: "Sent to Xa Van Thanh (Director) to sign"."""
+    if draft.current_holder_id:
+        person = _who(draft.current_holder)
+        if draft.state == DraftState.READY_TO_SIGN:
+            return _("Sent to %(person)s to sign.") % {"person": person}
+        return _("Sent to %(person)s for review.") % {"person": person}
+    step = draft.current_step
+    if step is not None:
+        return _("Sent on to the step \"%(step)s\" (%(role)s).") % {
+            "role": step.get_role_display(), "step": step.get_action_display()}
+    return _("Sent on.")
+
+
+def _step_message(step: str, result) -> str:
+    """What happened and who has the draft now, for the flash message after a step."""
+    if step == "upload":
+        return _("Version %(number)s was uploaded.") % {"number": result.number}
+    if step == "attach":
+        return _("Attachments added: %(count)s.") % {"count": len(result)}
+    if step in ("submit", "approve"):
+        return _holder_message(result)
+    if step == "return":
+        if result.state == DraftState.DRAFTING:
+            return _("Returned to %(person)s with your comment.") % {"person": _who(result.drafter)}
+        return _("Returned with your comment. %(where)s") % {"where": _holder_message(result)}
+    if step == "forward":
+        return _("Forwarded to %(person)s.") % {"person": _who(result.current_holder)}
+    if step == "sign-paper":
+        return _("Recorded as signed on paper; the clerk issues it now.")
+    if step == "issue":
+        return _("Issued as number %(number)s.") % {"number": result.number_notation}
+    return _("Done.")
 
 
 def _missing_file():
@@ -247,7 +324,7 @@ def draft_sign(request: HttpRequest, pk: int) -> HttpResponse:
     draft = _draft_or_404(request, pk)
     _signing_act(request, lambda: draft_signing.request_personal_signature(
         request.user, draft, password=request.POST.get("password", ""), otp_code=request.POST.get("otp", "")),
-        _("Your signature is being applied; this page shows when it is done."))
+        _("Signing... your signature is being applied; this page shows when it is done."))
     return redirect("workflows:draft", pk=draft.pk)
 
 
@@ -260,6 +337,62 @@ def draft_seal(request: HttpRequest, pk: int) -> HttpResponse:
                                                              otp_code=request.POST.get("otp", "")),
                  _("The document is registered; number, date and the agency seal are being applied."))
     return redirect("workflows:draft", pk=draft.pk)
+
+
+@login_required
+@require_POST
+def draft_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    """The clerk's one issuing action: digital by default (the register's number, the agency seal and the
+    registration in one go, draft_signing.request_seal), or, chosen explicitly, the scanned paper original
+    signed by the signer (drafting_services.issue_on_paper)."""
+    draft = _draft_or_404(request, pk)
+    method = request.POST.get("method", "digital")
+    try:
+        if method == "paper":
+            document = services.issue_on_paper(request.user, draft, request.FILES.get("file") or _missing_file(),
+                                               expected_version=posted_int(request, "version"))
+            messages.success(request, _("Issued as number %(number)s.") % {"number": document.number_notation})
+        elif method == "digital":
+            signing_request = draft_signing.request_seal(request.user, draft,
+                                                         password=request.POST.get("password", ""),
+                                                         otp_code=request.POST.get("otp", ""))
+            messages.success(request, _("Registered as number %(number)s; the number, date and agency seal are "
+                                        "being applied.") % {"number": signing_request.document.number_notation})
+        else:
+            raise Http404
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except PermissionDenied as error:
+        messages.error(request, str(error) or _("You may not do this."))
+    return redirect("workflows:draft", pk=draft.pk)
+
+
+SIGNING_DONE_TEXT = {
+    SigningKind.PERSONAL: gettext_lazy("Signed digitally. The draft now waits for the clerk to issue it."),
+    SigningKind.SEAL: gettext_lazy("Issued: the number, date and agency seal are applied."),
+}
+
+
+@login_required
+def draft_signing_state(request: HttpRequest, pk: int) -> JsonResponse:
+    """The latest signing request of the draft, for the page's "Signing..." box (static/js/draft_signing.js)."""
+    draft = _draft_or_404(request, pk)
+    latest = draft_signing.signing_requests_of(draft).order_by("-id").first()
+    if latest is None:
+        data = {"state": "none", "running": False, "message": ""}
+    else:
+        running = latest.state in (SigningState.QUEUED, SigningState.SIGNING)
+        if running:
+            message = _("Signing... the signature is being applied; this box updates by itself.")
+        elif latest.state == SigningState.DONE:
+            message = str(SIGNING_DONE_TEXT[latest.kind])
+        else:
+            message = _("Signing failed: %(error)s") % {"error": latest.error}
+        data = {"id": latest.pk, "state": latest.state, "state_display": latest.get_state_display(),
+                "kind": latest.kind, "running": running, "message": message}
+    response = JsonResponse(data)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

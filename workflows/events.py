@@ -13,6 +13,13 @@ EXTENSION_REFUSED = "incoming.extension_refused"
 ASSIGNMENT_COMPLETED = "incoming.assignment_completed"
 ASSIGNMENT_OVERDUE = "incoming.assignment_overdue"
 CASE_COMPLETED = "incoming.completed"
+RESULT_FILE_ADDED = "incoming.result_file_added"
+RESULT_FILE_OPENED = "incoming.result_file_opened"
+RESULT_SUBMITTED = "incoming.result_submitted"
+RESULT_ACCEPTED = "incoming.result_accepted"
+RESULT_RETURNED = "incoming.result_returned"
+HANDLING_SETTINGS_CHANGED = "incoming.settings_changed"
+PHRASES_CHANGED = "incoming.phrases_changed"
 
 # Outgoing drafts (events target the draft: its page shows them as its timeline).
 DRAFT_CREATED = "draft.created"
@@ -41,6 +48,13 @@ LABELS = {
     ASSIGNMENT_COMPLETED: _("handling completed"),
     ASSIGNMENT_OVERDUE: _("handling overdue"),
     CASE_COMPLETED: _("document handling completed"),
+    RESULT_FILE_ADDED: _("result file attached"),
+    RESULT_FILE_OPENED: _("result file opened"),
+    RESULT_SUBMITTED: _("result submitted to the unit head"),
+    RESULT_ACCEPTED: _("result accepted by the unit head"),
+    RESULT_RETURNED: _("result returned by the unit head"),
+    HANDLING_SETTINGS_CHANGED: _("handling settings changed"),
+    PHRASES_CHANGED: _("usual instruction phrases changed"),
     DRAFT_CREATED: _("draft created"),
     DRAFT_VERSION_UPLOADED: _("new version uploaded"),
     DRAFT_SUBMITTED: _("submitted for review"),

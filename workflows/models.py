@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agency, AuthorityPrefix, Unit
-from documents.models import Document
+from documents.models import Document, FileBlob
 
 
 class CaseState(models.TextChoices):
@@ -40,6 +40,8 @@ class IncomingCase(models.Model):
         verbose_name=_("presented to"),
     )
     presented_at = models.DateTimeField(_("presented at"), null=True, blank=True)
+    # The clerk's proposal when presenting (ý kiến đề xuất của văn thư), shown to the leader with the document.
+    proposal_note = models.TextField(_("clerk's proposal"), blank=True)
     instruction = models.TextField(_("instruction"), blank=True)
     directed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
@@ -79,12 +81,17 @@ class TargetRole(models.TextChoices):
 class AssignmentState(models.TextChoices):
     WAITING = "waiting", _("Waiting for assignment in the unit")
     HANDLING = "handling", _("Being handled")
+    # The handler's result waits for the unit head's acceptance (agencies that ask for it: HandlingSettings).
+    SUBMITTED = "submitted", _("Result submitted to the unit head")
     COMPLETED = "completed", _("Completed")
     CLOSED = "closed", _("Closed with the case")
+    # A co-ordinating target that recorded nothing (no progress, proposal or result file) when the lead
+    # completed the case: reported apart, never as "completed on time".
+    NOT_ACTED = "not_acted", _("Closed with the case, not acted")
     FOR_INFORMATION = "for_information", _("For information")
 
 
-OPEN_ASSIGNMENT_STATES = (AssignmentState.WAITING, AssignmentState.HANDLING)
+OPEN_ASSIGNMENT_STATES = (AssignmentState.WAITING, AssignmentState.HANDLING, AssignmentState.SUBMITTED)
 
 
 class Assignment(models.Model):
@@ -125,6 +132,9 @@ class Assignment(models.Model):
         Document, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("reply document")
     )
     completed_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(_("result submitted at"), null=True, blank=True)
+    # The unit head's comment when returning a submitted result (shown to the handler until the next one).
+    result_comment = models.TextField(_("unit head's comment on the result"), blank=True)
     overdue_since = models.DateField(_("overdue since"), null=True, blank=True)
     # The document's urgency, copied when directed (a registered document does not change): the work queues
     # sort by it, and reading it here lets an index give the first page without joining every document.
@@ -156,6 +166,44 @@ class Assignment(models.Model):
     @property
     def target(self):
         return self.unit if self.unit_id else self.user
+
+
+class AssignmentResultFile(models.Model):
+    """A file of the handler's result (a report, a reply draft...), stored content-addressed like every file
+    and shown on the processing slip to whoever may see the case."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="result_files")
+    blob = models.ForeignKey(FileBlob, on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(_("file name"), max_length=255)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("uploaded by"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("result file")
+        verbose_name_plural = _("result files")
+        ordering = ["assignment", "id"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class HandlingSettings(models.Model):
+    """An agency's choices for the handling of incoming documents (a section of the agency settings)."""
+
+    agency = models.OneToOneField(Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency"))
+    unit_head_accepts_results = models.BooleanField(
+        _("unit heads accept results"), default=False,
+        help_text=_("A handler in a unit submits the result; the unit head accepts it (completing the work) or "
+                    "returns it with a comment."),
+    )
+
+    class Meta:
+        verbose_name = _("handling settings")
+        verbose_name_plural = _("handling settings")
+
+    def __str__(self) -> str:
+        return str(self.agency_id)
 
 
 class ExtensionState(models.TextChoices):
@@ -194,6 +242,27 @@ class ExtensionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assignment_id} → {self.requested_deadline} ({self.state})"
+
+
+class InstructionPhrase(models.Model):
+    """One of an agency's usual instruction phrases (e.g. "Để biết"), offered to its leaders on the direction
+    form so that a common direction is one click. Edited on the agency's settings page."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency"))
+    text = models.CharField(_("phrase"), max_length=300)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("instruction phrase")
+        verbose_name_plural = _("instruction phrases")
+        ordering = ["agency", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "text"], name="wf_phrase_unique_text"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
 
 
 from .drafting import *  # noqa

@@ -19,6 +19,9 @@ COMPLETED = "incoming.completed"
 RETURNED = "incoming.returned"
 OVERDUE = "incoming.overdue"
 DUE_TOMORROW = "incoming.due_tomorrow"
+RESULT_SUBMITTED = "incoming.result_submitted"
+RESULT_ACCEPTED = "incoming.result_accepted"
+RESULT_RETURNED = "incoming.result_returned"
 DRAFT_REVIEW = "draft.review"
 DRAFT_SIGNATURE = "draft.signature"
 DRAFT_RETURNED = "draft.returned"
@@ -27,7 +30,8 @@ DRAFT_SIGNED = "draft.signed"
 DRAFT_ISSUED = "draft.issued"
 
 register_kind(PRESENTED, _("An incoming document waits for my direction"),
-              _("Incoming document %(number)s - %(subject)s waits for your direction."))
+              _("Incoming document %(number)s - %(subject)s waits for your direction. %(has_proposal)s %(proposal)s"),
+              choices={"has_proposal": {"1": _("The clerk proposes:")}})
 register_kind(DIRECTED, _("An incoming document was directed to me or my unit"),
               _("Incoming document %(number)s - %(subject)s was directed to you or your unit."))
 register_kind(ASSIGNED, _("An incoming document was assigned to me"),
@@ -48,6 +52,13 @@ register_kind(OVERDUE, _("The handling of a document is overdue"),
               _("The handling of incoming document %(number)s - %(subject)s is overdue (deadline %(deadline)s)."))
 register_kind(DUE_TOMORROW, _("The handling of a document is due tomorrow"),
               _("The handling of incoming document %(number)s - %(subject)s is due tomorrow (%(deadline)s)."))
+register_kind(RESULT_SUBMITTED, _("A handling result waits for my acceptance"),
+              _("%(handler)s submitted the result of incoming document %(number)s - %(subject)s for your "
+                "acceptance."))
+register_kind(RESULT_ACCEPTED, _("My handling result was accepted"),
+              _("Your result for incoming document %(number)s - %(subject)s was accepted."), email=False)
+register_kind(RESULT_RETURNED, _("My handling result was returned"),
+              _("Your result for incoming document %(number)s - %(subject)s was returned: %(comment)s"))
 register_kind(DRAFT_REVIEW, _("A draft waits for my review"),
               _('Draft "%(subject)s" waits for your review.'))
 register_kind(DRAFT_SIGNATURE, _("A draft waits for my signature"),

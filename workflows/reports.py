@@ -14,7 +14,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -25,6 +25,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
+from accounts import roles
 from documents.models import Direction
 from documents.pdf import register_fonts
 from documents.printouts import (
@@ -60,17 +61,20 @@ ON_TIME = "on_time"
 LATE = "late"
 OVERDUE = "overdue"
 IN_PROGRESS = "in_progress"
-CLASSES = (ON_TIME, LATE, OVERDUE, IN_PROGRESS)
+# A co-ordinating unit or person that recorded nothing before the lead completed the case: not "on time".
+NOT_ACTED = "not_acted"
+CLASSES = (ON_TIME, LATE, OVERDUE, IN_PROGRESS, NOT_ACTED)
 CLASS_HEADINGS = {
     ON_TIME: "Hoàn thành đúng hạn",
     LATE: "Hoàn thành quá hạn",
     OVERDUE: "Chưa hoàn thành, quá hạn",
     IN_PROGRESS: "Đang giải quyết, trong hạn",
+    NOT_ACTED: "Phối hợp nhưng không thực hiện",
 }
 HANDLING_COLUMNS: tuple[tuple[str, float], ...] = (
-    ("Đơn vị / người giải quyết", 87),
-    ("Tổng số", 30),
-    *((CLASS_HEADINGS[c], 37.5) for c in CLASSES),
+    ("Đơn vị / người giải quyết", 77),
+    ("Tổng số", 25),
+    *((CLASS_HEADINGS[c], 33) for c in CLASSES),
 )
 
 # Vietnamese by law (the model labels are translated to the UI language).
@@ -85,12 +89,52 @@ _CASE_PROGRESS = {
 NOT_ASSIGNED = "Chưa phân công cá nhân"
 
 
+# --- who may open them ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportAccess:
+    """What a person may open: the reports of the whole agency (`unit_id` None) or of one unit, and whether
+    they may take them away as PDF/XLSX (audited)."""
+
+    unit_id: int | None
+    can_print: bool
+
+
+def report_access(user) -> ReportAccess | None:
+    """The one rule for the tracking register and the handling report (the menu, the page, the printouts and
+    the lists behind the figures ask it): those who keep or read the registers (clerks, archivists:
+    `documents.view_register`) see the agency's, printing with `documents.print_register`; an agency leader
+    sees and prints the agency's; a unit leader sees and prints their unit's; nobody else (None)."""
+    if not user.is_authenticated or not user.is_active or not user.agency_id:
+        return None
+    cached = getattr(user, "_report_access", False)
+    if cached is not False:
+        return cached
+    access = None
+    if user.has_perm("documents.view_register"):
+        access = ReportAccess(unit_id=None, can_print=user.has_perm("documents.print_register"))
+    else:
+        role_names = set(user.groups.values_list("name", flat=True))
+        if roles.AGENCY_LEADER in role_names:
+            access = ReportAccess(unit_id=None, can_print=True)
+        elif roles.UNIT_LEADER in role_names and user.unit_id:
+            access = ReportAccess(unit_id=user.unit_id, can_print=True)
+    user._report_access = access
+    return access
+
+
+def unit_work(unit_id: int, prefix: str = "") -> Q:
+    """Work of a unit: directed to the unit, or to one of its people personally (as the oversight counts it)."""
+    return Q(**{f"{prefix}unit_id": unit_id}) | Q(**{f"{prefix}unit__isnull": True, f"{prefix}user__unit_id": unit_id})
+
+
 # --- selection -----------------------------------------------------------------------------------
 
 
 def tracked_cases(user, date_from: date, date_to: date, unit_id: int | None = None) -> QuerySet[IncomingCase]:
     """Cases of incoming documents of the viewer's agency that arrived in the period and that the viewer
-    may see, in arrival-number order; `unit_id` keeps the cases directed to that unit."""
+    may see, in arrival-number order; `unit_id` keeps the cases directed to that unit (or its people)."""
     cases = (
         IncomingCase.objects.filter(
             agency_id=user.agency_id,
@@ -107,12 +151,15 @@ def tracked_cases(user, date_from: date, date_to: date, unit_id: int | None = No
         .order_by("document__arrival_date", "document__register_number", "id")
     )
     if unit_id is not None:
-        cases = cases.filter(assignments__unit_id=unit_id).distinct()
+        cases = cases.filter(id__in=Assignment.objects.filter(unit_work(unit_id)).values("case_id"))
     return cases
 
 
 def classify(state: str, due: date | None, completed_at: datetime | None, as_of: date) -> str:
-    """On time / late (completed after the deadline) / overdue (open past the deadline) / in progress."""
+    """On time / late (completed after the deadline) / overdue (open past the deadline) / in progress /
+    not acted (a co-ordinator closed with the case having recorded nothing)."""
+    if state == AssignmentState.NOT_ACTED:
+        return NOT_ACTED
     if state in (AssignmentState.COMPLETED, AssignmentState.CLOSED):
         done = timezone.localdate(completed_at) if completed_at else as_of
         return LATE if due is not None and done > due else ON_TIME
@@ -123,7 +170,8 @@ def classify(state: str, due: date | None, completed_at: datetime | None, as_of:
 
 
 def _person(user) -> str:
-    return (user.get_full_name() or user.get_username()) if user is not None else ""
+    """A person as the printouts name them: full name and position, never the username."""
+    return user.name_and_position if user is not None else ""
 
 
 def _target_name(assignment: Assignment) -> str:
@@ -182,6 +230,8 @@ def tracking_table(cases, as_of: date | None = None) -> list[list]:
 class Tally:
     label: str
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CLASSES, 0))
+    # What the line counts, as the list behind its figures filters it: {"unit": "12" or "none", "person": ...}.
+    filters: dict[str, str] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -208,11 +258,10 @@ class HandlingReport:
     total: Tally
 
 
-def handling_report(user, date_from: date, date_to: date, as_of: date | None = None) -> HandlingReport:
-    """Lead and co-ordinating targets of the visible cases that arrived in the period, classified as of
-    `as_of` (default today), per unit and per handler within it. A person directed personally counts
-    under their own unit. One query, whatever the number of rows."""
-    as_of = as_of or timezone.localdate()
+def handled_targets(user, date_from: date, date_to: date, unit_id: int | None = None) -> QuerySet[Assignment]:
+    """The rows the handling report counts (and the list behind each of its figures shows): lead and
+    co-ordinating targets of the visible cases of the agency that arrived in the period; `unit_id` keeps a
+    unit's work."""
     rows = (
         Assignment.objects.filter(
             case__agency_id=user.agency_id,
@@ -222,9 +271,48 @@ def handling_report(user, date_from: date, date_to: date, as_of: date | None = N
             role__in=(TargetRole.LEAD, TargetRole.COORDINATE),
         )
         .exclude(state=AssignmentState.FOR_INFORMATION)
-        .select_related("unit", "user", "user__unit", "assignee")
+        .select_related("unit", "user", "user__unit", "assignee", "case__document", "case__document__document_type")
         .order_by("id")
     )
+    return rows.filter(unit_work(unit_id)) if unit_id is not None else rows
+
+
+def _keys(a: Assignment) -> tuple[int | None, int | None]:
+    """(unit id, handler id) a target counts under: a person directed personally counts under their unit."""
+    unit_id = a.unit_id if a.unit_id else a.user.unit_id
+    handler_id = a.assignee_id or a.user_id
+    return unit_id, handler_id
+
+
+def _key_text(pk: int | None) -> str:
+    return str(pk) if pk is not None else "none"
+
+
+def handled_targets_in(rows, *, unit: str | None = None, person: str | None = None, cls: str | None = None,
+                       as_of: date | None = None) -> list[Assignment]:
+    """The targets behind one figure of the handling report: those of `rows` (handled_targets) counted under
+    the unit / person ("none" for the report's "no unit" or "not assigned" line) and in the class."""
+    as_of = as_of or timezone.localdate()
+    picked = []
+    for a in rows:
+        unit_id, handler_id = _keys(a)
+        if unit is not None and _key_text(unit_id) != unit:
+            continue
+        if person is not None and _key_text(handler_id) != person:
+            continue
+        if cls is not None and classify(a.state, a.due_date, a.completed_at, as_of) != cls:
+            continue
+        picked.append(a)
+    return picked
+
+
+def handling_report(user, date_from: date, date_to: date, as_of: date | None = None,
+                    unit_id: int | None = None) -> HandlingReport:
+    """Lead and co-ordinating targets of the visible cases that arrived in the period, classified as of
+    `as_of` (default today), per unit and per handler within it. A person directed personally counts
+    under their own unit. One query, whatever the number of rows; `unit_id` keeps a unit's work."""
+    as_of = as_of or timezone.localdate()
+    rows = handled_targets(user, date_from, date_to, unit_id)
     units: dict[object, UnitTally] = {}
     people: dict[tuple, Tally] = {}
     total = Tally("Tổng cộng")
@@ -232,11 +320,13 @@ def handling_report(user, date_from: date, date_to: date, as_of: date | None = N
         unit = a.unit if a.unit_id else (a.user.unit if a.user.unit_id else None)
         key = unit.pk if unit is not None else None
         if key not in units:
-            units[key] = UnitTally(unit.name if unit is not None else "Cá nhân ngoài đơn vị")
+            units[key] = UnitTally(unit.name if unit is not None else "Cá nhân ngoài đơn vị",
+                                   filters={"unit": _key_text(key)})
         handler = a.assignee or a.user
         person_key = (key, handler.pk if handler is not None else None)
         if person_key not in people:
-            people[person_key] = Tally(_person(handler) if handler is not None else NOT_ASSIGNED)
+            people[person_key] = Tally(_person(handler) if handler is not None else NOT_ASSIGNED,
+                                       filters={"unit": _key_text(key), "person": _key_text(person_key[1])})
             units[key].people.append(people[person_key])
         cls = classify(a.state, a.due_date, a.completed_at, as_of)
         units[key].add(cls)
@@ -393,7 +483,8 @@ def record_report_printed(actor, report: str, *, fmt: str, date_from: date, date
 
     from audit.services import record_event
 
-    if not actor.has_perm("documents.print_register") or not actor.agency_id:
+    access = report_access(actor)
+    if access is None or not access.can_print:
         raise PermissionDenied
     with transaction.atomic():
         record_event(

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, Concat, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -35,8 +35,9 @@ TO_PRESENT = "to_present"
 TO_DIRECT = "to_direct"
 TO_ASSIGN = "to_assign"
 TO_HANDLE = "to_handle"
+TO_ACCEPT_RESULT = "to_accept_result"
 TO_DECIDE_EXTENSION = "to_decide_extension"
-KINDS = (TO_REGISTER, TO_PRESENT, TO_DIRECT, TO_ASSIGN, TO_HANDLE, TO_DECIDE_EXTENSION)
+KINDS = (TO_REGISTER, TO_PRESENT, TO_DIRECT, TO_ASSIGN, TO_HANDLE, TO_ACCEPT_RESULT, TO_DECIDE_EXTENSION)
 
 
 @dataclass
@@ -163,6 +164,13 @@ def my_incoming_work(user, *, limit: int = 50, today: date | None = None) -> Inc
             .order_by("-urgency", F("due_date").asc(nulls_last=True), "id"),
             "due_date",
         )
+        # Results handed in by the unit's handlers, waiting for the head's acceptance (HandlingSettings).
+        queries[TO_ACCEPT_RESULT] = (
+            Assignment.objects.filter(unit_id__in=led_units, state=AssignmentState.SUBMITTED)
+            .select_related("case", "case__document", "case__document__document_type", "unit")
+            .order_by("-urgency", F("due_date").asc(nulls_last=True), "id"),
+            "due_date",
+        )
     queries[TO_HANDLE] = (
         Assignment.objects.filter(assignee_id=user.pk, state=AssignmentState.HANDLING)
         .select_related("case", "case__document", "case__document__document_type", "unit")
@@ -221,13 +229,15 @@ def _item(kind: str, row, today: date) -> WorkItem:
 
 @dataclass
 class OversightRow:
-    """Open handling of one unit (agency view) or one person (unit view)."""
+    """Open handling of one unit (agency view) or one person (unit view); `group` names the row for the list
+    behind its figures (the unit's or the handler's id, "none" for the line without one)."""
 
     label: str
     waiting: int = 0
     handling: int = 0
     overdue: int = 0
     due_soon: int = 0
+    group: str | None = None
 
     @property
     def open(self) -> int:
@@ -261,36 +271,138 @@ def oversees(user) -> bool:
     return roles.AGENCY_LEADER in role_names or (roles.UNIT_LEADER in role_names and user.unit_id is not None)
 
 
-def oversight(user, *, today: date | None = None) -> Oversight | None:
-    """For an agency leader, open lead and co-ordinating assignments of the agency grouped by unit; for a
-    unit leader, those of the unit grouped by handler. One grouped query; None for other people."""
+OVERSIGHT_FIGURES = ("waiting", "handling", "overdue", "due_soon")
+
+
+def _figure_filters(today: date) -> dict[str, Q]:
+    """What each figure of the oversight table counts; the table and the list behind a figure use these."""
+    soon = today + timedelta(days=DUE_SOON_DAYS)
+    return {
+        "waiting": Q(state=AssignmentState.WAITING),
+        # A result waiting for the unit head's acceptance is still being handled.
+        "handling": Q(state__in=(AssignmentState.HANDLING, AssignmentState.SUBMITTED)),
+        "overdue": Q(due_date__lt=today),
+        "due_soon": Q(due_date__gte=today, due_date__lte=soon),
+    }
+
+
+def _oversight_scope(user) -> tuple[Oversight, QuerySet] | None:
+    """The oversight a person has and the open work it counts, annotated with `group` (the unit, or the
+    handler in a unit view) and `label`; None for people without one."""
     if not user.is_authenticated or not user.is_active or not user.agency_id:
         return None
     role_names = set(user.groups.values_list("name", flat=True))
-    today = today or timezone.localdate()
-    soon = today + timedelta(days=DUE_SOON_DAYS)
     open_work = Assignment.objects.filter(state__in=OPEN_ASSIGNMENT_STATES).exclude(role=TargetRole.INFORM)
     if roles.AGENCY_LEADER in role_names:
-        result = Oversight(scope="agency", name=user.agency.name)
         # Work directed to a person counts for that person's unit, as in the unit's own view.
-        rows = open_work.filter(case__agency_id=user.agency_id).values(
+        return Oversight(scope="agency", name=user.agency.name), open_work.filter(case__agency_id=user.agency_id).annotate(
             group=Coalesce("unit_id", "user__unit_id"), label=Coalesce("unit__name", "user__unit__name"))
-    elif roles.UNIT_LEADER in role_names and user.unit_id:
-        result = Oversight(scope="unit", name=user.unit.name)
-        rows = open_work.filter(Q(unit_id=user.unit_id) | Q(unit__isnull=True, user__unit_id=user.unit_id)).values(
-            group=F("assignee_id"), label=Coalesce(NullIf("assignee__full_name", Value("")), "assignee__username"))
-    else:
+    if roles.UNIT_LEADER in role_names and user.unit_id:
+        # People by name and position, never by username.
+        person = Concat(Coalesce(NullIf("assignee__full_name", Value("")), "assignee__username"),
+                        Value(" ("), "assignee__position", Value(")"), output_field=CharField())
+        label = Case(When(assignee__position="", then=Coalesce(NullIf("assignee__full_name", Value("")),
+                                                                "assignee__username")),
+                     default=person, output_field=CharField())
+        return Oversight(scope="unit", name=user.unit.name), open_work.filter(
+            Q(unit_id=user.unit_id) | Q(unit__isnull=True, user__unit_id=user.unit_id)).annotate(
+            group=F("assignee_id"), label=label)
+    return None
+
+
+def oversight(user, *, today: date | None = None) -> Oversight | None:
+    """For an agency leader, open lead and co-ordinating assignments of the agency grouped by unit; for a
+    unit leader, those of the unit grouped by handler. One grouped query; None for other people."""
+    scope = _oversight_scope(user)
+    if scope is None:
         return None
-    rows = rows.annotate(
-        waiting=Count("pk", filter=Q(state=AssignmentState.WAITING)),
-        handling=Count("pk", filter=Q(state=AssignmentState.HANDLING)),
-        overdue=Count("pk", filter=Q(due_date__lt=today)),
-        due_soon=Count("pk", filter=Q(due_date__gte=today, due_date__lte=soon)),
+    result, open_work = scope
+    today = today or timezone.localdate()
+    figures = _figure_filters(today)
+    rows = open_work.values("group", "label").annotate(
+        **{name: Count("pk", filter=figures[name]) for name in OVERSIGHT_FIGURES}
     ).order_by("-overdue", "label", "group")
     unassigned = gettext("Not yet assigned") if result.scope == "unit" else gettext("People named directly")
     result.rows = [
-        OversightRow(label=row["label"] if row["group"] is not None else unassigned, waiting=row["waiting"], handling=row["handling"],
-                     overdue=row["overdue"], due_soon=row["due_soon"])
+        OversightRow(label=row["label"] if row["group"] is not None else unassigned, waiting=row["waiting"],
+                     handling=row["handling"], overdue=row["overdue"], due_soon=row["due_soon"],
+                     group="none" if row["group"] is None else str(row["group"]))
         for row in rows
     ]
     return result
+
+
+def oversight_targets(user, *, figure: str, group: str | None = None,
+                      today: date | None = None) -> QuerySet[Assignment] | None:
+    """The open work behind one figure of `user`'s oversight table (`group` one of its rows' `group`, None for
+    the total line), from the same query and filters as the table; None for people without oversight."""
+    scope = _oversight_scope(user)
+    if scope is None or figure not in OVERSIGHT_FIGURES:
+        return None
+    _result, open_work = scope
+    rows = open_work.filter(_figure_filters(today or timezone.localdate())[figure])
+    if group == "none":
+        rows = rows.filter(group__isnull=True)
+    elif group is not None:
+        rows = rows.filter(group=int(group))
+    return rows.select_related("case", "case__document", "case__document__document_type", "unit", "user",
+                               "assignee").order_by(F("due_date").asc(nulls_last=True), "id")
+
+
+# --- presenting and directing: who and what the forms offer -----------------------------------------
+
+
+def presenting_leaders(agency_id: int | None) -> QuerySet:
+    """The agency's active leaders, the only people a document may be presented to (services.present)."""
+    from django.contrib.auth import get_user_model
+
+    if not agency_id:
+        return get_user_model().objects.none()
+    return (get_user_model().objects.filter(agency_id=agency_id, is_active=True, groups__name=roles.AGENCY_LEADER)
+            .order_by("full_name", "username").distinct())
+
+
+USUAL_LEADER_WINDOW = 50
+
+
+def usual_leader(agency_id: int | None, leaders: list | None = None):
+    """The leader to offer first when one choice is obvious: the only leader, or the one who received most of
+    the agency's last presentations (more than half of them). None when the clerk must choose."""
+    leaders = list(presenting_leaders(agency_id)) if leaders is None else list(leaders)
+    if len(leaders) == 1:
+        return leaders[0]
+    if not leaders:
+        return None
+    recent = list(
+        IncomingCase.objects.filter(agency_id=agency_id, presented_to__isnull=False)
+        .order_by("-presented_at", "-id").values_list("presented_to_id", flat=True)[:USUAL_LEADER_WINDOW]
+    )
+    if not recent:
+        return None
+    by_id = {leader.pk: leader for leader in leaders}
+    counts = {pk: recent.count(pk) for pk in set(recent) if pk in by_id}
+    best = max(counts, key=counts.get, default=None)
+    return by_id[best] if best is not None and counts[best] * 2 > len(recent) else None
+
+
+# Offered until the agency's administrator edits the list (the settings page then stores the agency's own).
+DEFAULT_INSTRUCTION_PHRASES = (
+    "Giao ... chủ trì, tham mưu UBND tỉnh xử lý.",
+    "Giao ... chủ trì, phối hợp với các đơn vị liên quan tham mưu xử lý.",
+    "Đề nghị nghiên cứu, báo cáo.",
+    "Đề nghị thực hiện theo quy định.",
+    "Để biết.",
+)
+
+
+def instruction_phrases(agency_id: int | None) -> list[str]:
+    """The agency's usual instruction phrases for the direction form, in their order."""
+    from .models import InstructionPhrase
+
+    if not agency_id:
+        return []
+    rows = list(InstructionPhrase.objects.filter(agency_id=agency_id).order_by("order", "id").values_list(
+        "text", "is_active"))
+    if not rows:
+        return list(DEFAULT_INSTRUCTION_PHRASES)
+    return [text for text, active in rows if active]

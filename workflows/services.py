@@ -24,9 +24,12 @@ from guardian.shortcuts import assign_perm
 from accounts import roles
 from accounts.models import Delegation, Unit
 from audit.services import record_event
+from documents import services as documents_services
 from documents.holds import hold_reason
 from documents.models import Confidentiality, Direction, Document
 from documents.selectors import visible_documents
+from documents.storage import store_blob
+from documents.uploads import UploadRejected, check_upload
 from eoffice import notices
 
 from . import events, notice_kinds
@@ -34,15 +37,18 @@ from .announcements import incoming_case_changed
 from .models import (
     OPEN_ASSIGNMENT_STATES,
     Assignment,
+    AssignmentResultFile,
     AssignmentState,
     CaseState,
     ExtensionRequest,
     ExtensionState,
+    HandlingSettings,
     IncomingCase,
     TargetRole,
 )
 
 VIEW_DOCUMENT = "documents.view_document"
+PROPOSAL_MAX_LENGTH = 2000
 
 
 class TransitionError(ValidationError):
@@ -214,11 +220,18 @@ def open_case(actor, document: Document) -> IncomingCase:
     return case
 
 
-def present(actor, case: IncomingCase, leader, *, expected_version: int | None = None) -> IncomingCase:
-    """The clerk presents the document to an agency leader, who becomes the step-holder of the direction."""
+def present(
+    actor, case: IncomingCase, leader, *, note: str = "", expected_version: int | None = None
+) -> IncomingCase:
+    """The clerk presents the document to an agency leader, who becomes the step-holder of the direction,
+    with the clerk's proposal (ý kiến đề xuất) if any: the leader reads it on the slip and in the notice."""
     _require_clerk(actor, case)
     if leader.agency_id != case.agency_id or not leader.is_active or not _has_role(leader, roles.AGENCY_LEADER):
         raise ValidationError({"leader": _("Choose an agency leader of this agency.")})
+    note = (note or "").strip()
+    if len(note) > PROPOSAL_MAX_LENGTH:
+        raise ValidationError({"note": _("The proposal is too long (at most %(max)d characters).")
+                               % {"max": PROPOSAL_MAX_LENGTH}})
     with transaction.atomic():
         case = _lock_case(case.pk)
         _check_state(case.state, (CaseState.REGISTERED,))
@@ -226,13 +239,71 @@ def present(actor, case: IncomingCase, leader, *, expected_version: int | None =
         case.state = CaseState.PRESENTED
         case.presented_to = leader
         case.presented_at = timezone.now()
-        _bump(case, "state", "presented_to", "presented_at")
-        if case.document.confidentiality != Confidentiality.NORMAL:
+        case.proposal_note = note
+        _bump(case, "state", "presented_to", "presented_at", "proposal_note")
+        secret = case.document.confidentiality != Confidentiality.NORMAL
+        if secret:
             # Secret documents are outside agency scope: the leader is granted personally.
             _grant_person(leader, case.document)
-        _event(actor, events.CASE_PRESENTED, case, {"leader_id": leader.pk, "leader": str(leader)})
-        _tell(notice_kinds.PRESENTED, case, f"presented:{case.pk}:{case.version}", [leader.pk], actor=actor)
+        _event(actor, events.CASE_PRESENTED, case, {"leader_id": leader.pk, "leader": str(leader), "note": note})
+        # Like the subject, a secret document's proposal stays out of the notice (and so out of e-mail).
+        proposal = {"has_proposal": "1", "proposal": note[:300]} if note and not secret else {}
+        _tell(notice_kinds.PRESENTED, case, f"presented:{case.pk}:{case.version}", [leader.pk], actor=actor,
+              **proposal)
     return case
+
+
+
+def enter_and_present(actor, document: Document, leader, *, note: str = "") -> IncomingCase:
+    """Enter a registered incoming document for handling and present it at once, all or nothing: the
+    clerk's one screen. A refused presentation leaves the document waiting to be entered, as before."""
+    with transaction.atomic():
+        case = open_case(actor, document)
+        return present(actor, case, leader, note=note, expected_version=case.version)
+
+
+def register_and_present(
+    actor, data, uploads=(), *, leader, note: str = "", confirm_duplicate: bool = False
+) -> IncomingCase:
+    """Register an incoming document (documents.services.register_incoming: arrival number, files), enter it
+    for handling and present it to `leader`, in one transaction: if any step is refused nothing is
+    registered and no arrival number is used (the numbering stays gapless). A possible duplicate raises
+    documents.services.DuplicateDocument as on the registration page."""
+    _require_presentable_leader(actor, leader)
+    with transaction.atomic():
+        document = documents_services.register_incoming(actor, data, uploads, confirm_duplicate=confirm_duplicate)
+        return enter_and_present(actor, document, leader, note=note)
+
+
+def _require_presentable_leader(actor, leader) -> None:
+    # Checked once more by present(); asked first so that a wrong choice costs no file storage or lock.
+    if leader is None or leader.agency_id != actor.agency_id or not leader.is_active \
+            or not _has_role(leader, roles.AGENCY_LEADER):
+        raise ValidationError({"leader": _("Choose an agency leader of this agency.")})
+
+
+@dataclass
+class BulkOpenResult:
+    """What `open_cases` did: the cases opened and the documents refused, each with the reason."""
+
+    opened: list[IncomingCase]
+    refused: list[tuple[Document, str]]
+
+
+def open_cases(actor, documents) -> BulkOpenResult:
+    """Enter several waiting documents for handling at once (the clerk ticks them on My work). Each goes
+    through open_case, so each is checked by the same rule, in its own transaction: one refusal (already
+    entered, held by its sender, not incoming) does not keep the others waiting."""
+    opened: list[IncomingCase] = []
+    refused: list[tuple[Document, str]] = []
+    for document in documents:
+        try:
+            opened.append(open_case(actor, document))
+        except PermissionDenied as exc:
+            refused.append((document, str(exc) or _("You may not enter this document for handling.")))
+        except ValidationError as exc:
+            refused.append((document, " ".join(exc.messages)))
+    return BulkOpenResult(opened=opened, refused=refused)
 
 
 def return_case(actor, case: IncomingCase, reason: str, *, expected_version: int | None = None) -> IncomingCase:
@@ -564,12 +635,21 @@ def decide_extension(actor, request: ExtensionRequest, *, approve: bool, note: s
     return request
 
 
+def acceptance_required(case: IncomingCase, assignment: Assignment) -> bool:
+    """Whether the handler's result goes to the unit head first: work of a unit, in an agency whose settings
+    ask for it (HandlingSettings). A person directed personally has no unit head between them and the leader."""
+    return assignment.unit_id is not None and HandlingSettings.objects.filter(
+        agency_id=case.agency_id, unit_head_accepts_results=True).exists()
+
+
 def complete_assignment(
     actor, assignment: Assignment, *, outcome: str, reply_document_id: int | None = None,
     expected_version: int | None = None,
 ) -> Assignment:
     """The handler completes with an outcome (optionally the reply document). Completing the lead
-    completes the case; co-ordinating work still open is closed with it."""
+    completes the case; co-ordinating work still open is closed with it. Where the agency asks unit heads to
+    accept results (acceptance_required), this submits the result instead: the unit head accepts it
+    (accept_result, which completes) or returns it (return_result)."""
     if not outcome.strip():
         raise ValidationError({"outcome": _("Describe the outcome.")})
     with transaction.atomic():
@@ -584,42 +664,192 @@ def complete_assignment(
             if reply is None:
                 raise ValidationError({"reply_document": _(
                     "The reply must be an outgoing document of this agency that you can see.")})
-        now = timezone.now()
-        assignment.state = AssignmentState.COMPLETED
         assignment.outcome = outcome.strip()
         assignment.reply_document = reply
-        assignment.completed_at = now
-        _save_assignment(assignment, "state", "outcome", "reply_document", "completed_at")
-        # Approvers of pending extensions have nothing left to decide.
-        assignment.extension_requests.filter(state=ExtensionState.PENDING).update(
-            state=ExtensionState.REFUSED, decided_at=now, decision_note="closed: handling completed"
-        )
-        _start_case(case)
-        _event(actor, events.ASSIGNMENT_COMPLETED, case, {
-            "assignment_id": assignment.pk, "role": assignment.role, "outcome": assignment.outcome,
-            "reply_document_id": reply.pk if reply else None,
-        })
-        if assignment.role == TargetRole.LEAD:
-            closed = list(
-                case.assignments.filter(state__in=OPEN_ASSIGNMENT_STATES).exclude(pk=assignment.pk)
-                .values_list("pk", flat=True)
-            )
-            Assignment.objects.filter(pk__in=closed).update(state=AssignmentState.CLOSED, completed_at=now)
-            ExtensionRequest.objects.filter(assignment_id__in=closed, state=ExtensionState.PENDING).update(
-                state=ExtensionState.REFUSED, decided_at=now, decision_note="closed: case completed"
-            )
-            case.state = CaseState.COMPLETED
-            case.completed_at = now
-            _bump(case, "state", "completed_at")
-            _event(actor, events.CASE_COMPLETED, case, {
-                "outcome": assignment.outcome, "reply_document_id": reply.pk if reply else None,
-                "closed_assignments": closed,
-            })
-            _tell(notice_kinds.COMPLETED, case, f"completed:{case.pk}", [case.directed_by_id, case.opened_by_id],
-                  actor=actor)
-        else:
+        if acceptance_required(case, assignment):
+            assignment.state = AssignmentState.SUBMITTED
+            assignment.submitted_at = timezone.now()
+            _save_assignment(assignment, "state", "outcome", "reply_document", "submitted_at")
+            _start_case(case)
             _bump(case, "state")
+            _event(actor, events.RESULT_SUBMITTED, case, {
+                "assignment_id": assignment.pk, "role": assignment.role, "outcome": assignment.outcome,
+                "reply_document_id": reply.pk if reply else None,
+            })
+            _tell(notice_kinds.RESULT_SUBMITTED, case, f"result_submitted:{assignment.pk}:{assignment.version}",
+                  _unit_leaders([assignment.unit_id]).get(assignment.unit_id, []), actor=actor,
+                  handler=actor.name_and_position)
+            return assignment
+        _finish(actor, case, assignment)
     return assignment
+
+
+def _acted(assignment_ids: list[int]) -> set[int]:
+    """Those of the (open) assignments that recorded something: progress, a proposal, a submitted result or
+    a result file."""
+    return set(
+        Assignment.objects.filter(pk__in=assignment_ids)
+        .filter(~Q(progress_note="") | ~Q(proposal="") | Q(submitted_at__isnull=False)
+                | Q(result_files__isnull=False))
+        .values_list("pk", flat=True)
+    )
+
+
+def _finish(actor, case: IncomingCase, assignment: Assignment) -> None:
+    """Complete the (locked) assignment, whose outcome is set; completing the lead completes the case and
+    closes the co-ordinating work still open: "closed" when it recorded something, "not acted" otherwise (a
+    co-ordinator that never acted is not counted as done on time)."""
+    now = timezone.now()
+    reply = assignment.reply_document
+    assignment.state = AssignmentState.COMPLETED
+    assignment.completed_at = now
+    _save_assignment(assignment, "state", "outcome", "reply_document", "completed_at")
+    # Approvers of pending extensions have nothing left to decide.
+    assignment.extension_requests.filter(state=ExtensionState.PENDING).update(
+        state=ExtensionState.REFUSED, decided_at=now, decision_note="closed: handling completed"
+    )
+    _start_case(case)
+    _event(actor, events.ASSIGNMENT_COMPLETED, case, {
+        "assignment_id": assignment.pk, "role": assignment.role, "outcome": assignment.outcome,
+        "reply_document_id": reply.pk if reply else None,
+    })
+    if assignment.role != TargetRole.LEAD:
+        _bump(case, "state")
+        return
+    still_open = list(
+        case.assignments.filter(state__in=OPEN_ASSIGNMENT_STATES).exclude(pk=assignment.pk)
+        .values_list("pk", flat=True)
+    )
+    acted = _acted(still_open)
+    closed = [pk for pk in still_open if pk in acted]
+    not_acted = [pk for pk in still_open if pk not in acted]
+    Assignment.objects.filter(pk__in=closed).update(state=AssignmentState.CLOSED, completed_at=now)
+    Assignment.objects.filter(pk__in=not_acted).update(state=AssignmentState.NOT_ACTED, completed_at=now)
+    ExtensionRequest.objects.filter(assignment_id__in=still_open, state=ExtensionState.PENDING).update(
+        state=ExtensionState.REFUSED, decided_at=now, decision_note="closed: case completed"
+    )
+    case.state = CaseState.COMPLETED
+    case.completed_at = now
+    _bump(case, "state", "completed_at")
+    _event(actor, events.CASE_COMPLETED, case, {
+        "outcome": assignment.outcome, "reply_document_id": reply.pk if reply else None,
+        "closed_assignments": closed, "not_acted_assignments": not_acted,
+    })
+    _tell(notice_kinds.COMPLETED, case, f"completed:{case.pk}", [case.directed_by_id, case.opened_by_id],
+          actor=actor)
+
+
+def _require_result_reviewer(actor, case: IncomingCase, assignment: Assignment) -> tuple[str, object]:
+    _require_same_agency(actor, case.agency_id)
+    authority = unit_leader_authority(actor, assignment.unit_id, case.agency_id) if assignment.unit_id else None
+    if authority is None:
+        raise PermissionDenied(_("Only the leader of this unit, or their delegate, may decide on the result."))
+    if assignment.state != AssignmentState.SUBMITTED:
+        raise TransitionError(_("No result waits for a decision here."), code="invalid_state")
+    return authority
+
+
+def accept_result(actor, assignment: Assignment, *, note: str = "", expected_version: int | None = None) -> Assignment:
+    """The unit head (or their delegate) accepts the handler's submitted result: the work is completed as if
+    the handler had completed it (the lead's completes the case)."""
+    with transaction.atomic():
+        case, assignment = _lock_assignment(assignment)
+        authority = _require_result_reviewer(actor, case, assignment)
+        _check_version(assignment.version, expected_version)
+        assignment.result_comment = note.strip()
+        _save_assignment(assignment, "result_comment")
+        _event(actor, events.RESULT_ACCEPTED, case, {
+            "assignment_id": assignment.pk, "handler_id": assignment.assignee_id, "note": assignment.result_comment,
+            "authority_prefix": authority[0],
+        })
+        _tell(notice_kinds.RESULT_ACCEPTED, case, f"result_accepted:{assignment.pk}:{assignment.version}",
+              [assignment.assignee_id], actor=actor)
+        _finish(actor, case, assignment)
+    return assignment
+
+
+def return_result(actor, assignment: Assignment, *, comment: str, expected_version: int | None = None) -> Assignment:
+    """The unit head (or their delegate) returns the submitted result with a comment: the handler works on."""
+    if not comment.strip():
+        raise ValidationError({"comment": _("Say why the result is returned.")})
+    with transaction.atomic():
+        case, assignment = _lock_assignment(assignment)
+        authority = _require_result_reviewer(actor, case, assignment)
+        _check_version(assignment.version, expected_version)
+        assignment.state = AssignmentState.HANDLING
+        assignment.result_comment = comment.strip()
+        _save_assignment(assignment, "state", "result_comment")
+        _bump(case)
+        _event(actor, events.RESULT_RETURNED, case, {
+            "assignment_id": assignment.pk, "handler_id": assignment.assignee_id, "comment": assignment.result_comment,
+            "authority_prefix": authority[0],
+        })
+        _tell(notice_kinds.RESULT_RETURNED, case, f"result_returned:{assignment.pk}:{assignment.version}",
+              [assignment.assignee_id], actor=actor, comment=assignment.result_comment[:300])
+    return assignment
+
+
+def add_result_files(actor, assignment: Assignment, uploads) -> list[AssignmentResultFile]:
+    """The handler attaches files of the result (a report, a reply draft...) while handling. Each file is
+    checked by its content (documents.uploads: type never taken from the client, bombs refused) before
+    anything is stored; each is audited on the document."""
+    uploads = [u for u in uploads if u]
+    if not uploads:
+        raise ValidationError({"files": _("Choose a file.")})
+    checked = []
+    for upload in uploads:
+        try:
+            checked.append(check_upload(upload))
+        except UploadRejected as exc:
+            raise ValidationError({"files": str(exc)}) from exc
+    with transaction.atomic():
+        case, assignment = _lock_assignment(assignment)
+        _require_handler(actor, case, assignment)
+        added = []
+        for item in checked:
+            blob = store_blob(item)
+            result = AssignmentResultFile.objects.create(assignment=assignment, blob=blob, file_name=item.name[:255],
+                                                         uploaded_by=actor)
+            _event(actor, events.RESULT_FILE_ADDED, case, {
+                "assignment_id": assignment.pk, "file_id": result.pk, "name": result.file_name,
+                "sha256": blob.sha256, "size": blob.size,
+            })
+            added.append(result)
+        _start_case(case)
+        _bump(case, "state")
+    return added
+
+
+def record_result_file_opened(actor, result: AssignmentResultFile) -> None:
+    """A result file of a confidential document handed out is audited (who read what), as its document's
+    own files are; the caller found it through visible_documents."""
+    document = result.assignment.case.document
+    if document.confidentiality == Confidentiality.NORMAL:
+        return
+    with transaction.atomic():
+        record_event(actor=actor, verb=events.RESULT_FILE_OPENED, target=document, agency_id=document.agency_id,
+                     data={"case_id": result.assignment.case_id, "assignment_id": result.assignment_id,
+                           "file_id": result.pk, "name": result.file_name})
+
+
+# --- the agency's handling settings ---------------------------------------------------------------
+
+
+def set_handling_settings(actor, agency, *, unit_head_accepts_results: bool) -> HandlingSettings:
+    """An administrator of the agency (accounts.selectors.may_administer, with the permission to change
+    agencies) turns the unit heads' acceptance of results on or off; audited on the agency."""
+    from accounts.selectors import may_administer
+
+    if not (actor.has_perm("accounts.change_agency") and may_administer(actor, agency)):
+        raise PermissionDenied(_("You do not administer this agency."))
+    with transaction.atomic():
+        settings_row, _created = HandlingSettings.objects.select_for_update().get_or_create(agency_id=agency.pk)
+        before = settings_row.unit_head_accepts_results
+        settings_row.unit_head_accepts_results = unit_head_accepts_results
+        settings_row.save(update_fields=["unit_head_accepts_results"])
+        record_event(actor=actor, verb=events.HANDLING_SETTINGS_CHANGED, target=agency, agency_id=agency.pk,
+                     data={"unit_head_accepts_results": unit_head_accepts_results, "before": before})
+    return settings_row
 
 
 # --- deadlines ----------------------------------------------------------------------------------
@@ -668,3 +898,46 @@ def mark_overdue(today: date | None = None) -> int:
             _tell(notice_kinds.OVERDUE, assignment.case, f"overdue:{assignment.pk}:{today}", recipients,
                   deadline=_date(assignment.due_date))
     return newly
+
+
+# --- the agency's usual instruction phrases -------------------------------------------------------------
+
+
+PHRASE_MAX_LENGTH = 300
+PHRASES_MAX = 30
+
+
+def set_instruction_phrases(actor, agency, texts: list[str]) -> list[str]:
+    """The agency's administrator sets its usual instruction phrases (one per line on the settings page), in
+    order. Phrases left out are kept inactive rather than deleted, so an emptied list stays empty instead of
+    falling back to the defaults."""
+    from accounts.selectors import may_administer
+
+    from .models import InstructionPhrase
+
+    # Where (the agency is in the actor's scope) and what (the agency's settings are the actor's to change).
+    if not may_administer(actor, agency) or not actor.has_perm("accounts.change_agency"):
+        raise PermissionDenied(_("You do not administer this agency."))
+    cleaned: list[str] = []
+    for text in texts:
+        text = " ".join(text.split())
+        if text and text not in cleaned:
+            cleaned.append(text)
+    if any(len(text) > PHRASE_MAX_LENGTH for text in cleaned):
+        raise ValidationError({"phrases": _("A phrase is too long (at most %(max)d characters).")
+                               % {"max": PHRASE_MAX_LENGTH}})
+    if len(cleaned) > PHRASES_MAX:
+        raise ValidationError({"phrases": _("At most %(max)d phrases.") % {"max": PHRASES_MAX}})
+    with transaction.atomic():
+        existing = {row.text: row for row in InstructionPhrase.objects.select_for_update().filter(agency=agency)}
+        for order, text in enumerate(cleaned):
+            row = existing.pop(text, None)
+            if row is None:
+                InstructionPhrase.objects.create(agency=agency, text=text, order=order)
+            elif (row.order, row.is_active) != (order, True):
+                row.order, row.is_active = order, True
+                row.save(update_fields=["order", "is_active"])
+        InstructionPhrase.objects.filter(pk__in=[row.pk for row in existing.values()]).update(is_active=False)
+        record_event(actor=actor, verb=events.PHRASES_CHANGED, target=agency, agency_id=agency.pk,
+                     data={"phrases": cleaned})
+    return cleaned

@@ -22,7 +22,8 @@ def admin_client(client):
 
 
 def test_sections_of_accounts_and_documents_in_page_order():
-    assert [s.key for s in get_sections()] == ["overview", "organisation", "registers", "delegations"]
+    assert [s.key for s in get_sections()] == [
+        "overview", "organisation", "registers", "handling", "instruction_phrases", "delegations"]
     assert [link.url_name.split(":")[1] for link in get_links()] == [
         "accounts_agency_changelist", "accounts_unit_changelist", "accounts_user_changelist",
         "documents_register_changelist", "accounts_delegation_changelist", "documents_documenttype_changelist",

@@ -66,7 +66,7 @@ def test_recorded_events_form_an_intact_chain(chain):
     assert all(later.prev_hash == earlier.hash for earlier, later in zip(recorded, recorded[1:], strict=False))
     stored = AuditEvent.objects.get(pk=recorded[2].pk)
     assert (stored.chain, stored.actor_id, stored.actor_name, stored.verb) == (
-        chain_key(agency.pk), user.pk, user.username, "test.event")
+        chain_key(agency.pk), user.pk, user.name_and_position, "test.event")
     assert stored.compute_hash() == stored.hash
     head = AuditChainHead.objects.get(chain=chain_key(agency.pk))
     assert (head.last_seq, head.last_hash) == (5, recorded[-1].hash)

@@ -31,7 +31,7 @@ def test_clerk_registers_outgoing_document_and_prints_the_register(page, live_se
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
     page.click("main button[type=submit]")
-    page.wait_for_url(re.compile(r"/documents/"))
+    page.wait_for_url(re.compile(r"/work/"))
 
     page.click("text=Đăng ký văn bản đi")
     page.select_option("#id_document_type", label="Kế hoạch (KH)")

@@ -67,7 +67,7 @@ def session_with_code(browser, live_server, user):
     page.wait_for_url(re.compile(r"/settings/account/verify/"))
     page.fill("#id_code", code_for(device))
     page.press("#id_code", "Enter")
-    page.wait_for_url(re.compile(r"/documents/"))
+    page.wait_for_url(re.compile(r"/work/"))
     return page, device
 
 
@@ -86,9 +86,10 @@ def test_leader_signs_and_clerk_issues_with_the_seal(browser, live_server, ready
 
     issuer, clerk_app = session_with_code(browser, live_server, people["clerk"])
     issuer.goto(f"{live_server.url}/work/drafts/{draft.pk}/")
-    issuer.fill("#seal-form input[name=password]", PASSWORD)
-    issuer.fill("#seal-form input[name=otp]", code_for(clerk_app, step=1))
-    issuer.click("#seal-form button[type=submit]")
+    assert issuer.locator("#issue-form input[value=digital]").is_checked()  # digital by default
+    issuer.fill("#issue-form input[name=password]", PASSWORD)
+    issuer.fill("#issue-form input[name=otp]", code_for(clerk_app, step=1))
+    issuer.click("#issue-form button[type=submit]")
     issuer.wait_for_url(re.compile(rf"/work/drafts/{draft.pk}/$"))
     seal = SigningRequest.objects.exclude(pk=personal.pk).get(subject_type="workflows.draft", subject_id=draft.pk)
     assert seal.state == SigningState.DONE, seal.error

@@ -42,7 +42,7 @@ def session_of(browser, live_server, user):
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
     page.click("main button[type=submit]")
-    page.wait_for_url(re.compile(r"/documents/"))
+    page.wait_for_url(re.compile(r"/work/"))
     return page
 
 
@@ -71,8 +71,13 @@ def test_incoming_document_from_arrival_to_completion(browser, live_server, offi
     leader_page = session_of(browser, live_server, office["leader"])
     leader_page.goto(f"{live_server.url}/work/")
     leader_page.click(f"a[href$='/work/incoming/{case.pk}/']")
+    # A usual phrase is one click; the units and people filter as one types (accents ignored).
+    leader_page.click("#instruction-phrases button[data-phrase='Để biết.']")
+    assert leader_page.input_value("#id_instruction") == "Để biết."
     leader_page.fill("#id_instruction", "Giao Phòng Tổng hợp chủ trì tham mưu báo cáo.")
-    leader_page.select_option("#id_lead", f"unit:{office['unit'].pk}")
+    leader_page.fill("#target-filter", "tong hop")
+    assert leader_page.locator("#direct-picker tr[data-search]:visible").count() == 3  # the unit and its people
+    leader_page.check(f"#direct-picker input[name=lead][value='unit:{office['unit'].pk}']")
     leader_page.fill("#id_lead_deadline", deadline)
     submit(leader_page, f"/incoming/{case.pk}/direct/")
     assert "Giao Phòng Tổng hợp chủ trì" in leader_page.content()
@@ -127,12 +132,15 @@ def test_outgoing_draft_from_drafting_to_issued_document(browser, live_server, o
     leader = session_of(browser, live_server, office["leader"])
     leader.goto(f"{live_server.url}/work/")
     leader.click(f"a[href$='/work/drafts/{draft.pk}/']")
-    submit(leader, f"/drafts/{draft.pk}/sign-paper/")
+    # The signer's page: sign or return beside the document; signing on paper is the clerk's choice.
+    assert leader.locator("#signer-actions #return-form").count() == 1
+    assert leader.locator(f"form[action$='/drafts/{draft.pk}/sign-paper/']").count() == 0
 
     issuer = session_of(browser, live_server, office["clerk"])
     issuer.goto(f"{live_server.url}/work/drafts/{draft.pk}/")
-    issuer.set_input_files("form[action$='/issue/'] input[type=file]", str(final_file))
-    submit(issuer, f"/drafts/{draft.pk}/issue/")
+    issuer.check("#issue-form input[value=paper]")
+    issuer.set_input_files("#issue-form input[type=file]", str(final_file))
+    submit(issuer, f"/drafts/{draft.pk}/issuing/")
 
     draft.refresh_from_db()
     assert draft.state == DraftState.ISSUED

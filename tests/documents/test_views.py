@@ -224,6 +224,7 @@ def test_settings_page_is_for_administrators(client, agency):
     page = client.get(reverse("accounts:settings"))
     assert page.status_code == 200 and agency.name in page.content.decode()
     year = timezone.localdate().year + 1
-    response = client.post(reverse("accounts:settings"), {"agency": agency.pk, "kind": "outgoing", "year": year})
+    response = client.post(reverse("accounts:settings"), {"section": "registers", "agency": agency.pk,
+                                                          "kind": "outgoing", "year": year})
     assert response.status_code == 302
     assert AuditEvent.objects.filter(verb=events.REGISTER_CREATED).count() == 1

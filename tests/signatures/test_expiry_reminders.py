@@ -97,3 +97,29 @@ def test_the_task_is_routed_to_maintenance_and_runs_daily():
     assert TASK_ROUTES["signatures.tasks.remind_expiring_certificates"] == {"queue": "maintenance"}
     schedule = app.conf.beat_schedule["remind-expiring-certificates"]
     assert schedule == {"task": "signatures.tasks.remind_expiring_certificates", "schedule": 86400.0}
+
+
+def test_the_reminder_is_a_notice_in_each_readers_language_not_a_stored_sentence(
+        people, django_capture_on_commit_callbacks):
+    from django.utils import translation
+
+    from eoffice import notices
+    from notifications.models import Notice, NotificationSettings
+    from signatures import notice_kinds
+
+    agency, admin, other_admin, leader = people
+    NotificationSettings.objects.create(user=leader, language="en")
+    credential("personal", agency, leader, days=20)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reminders.send_expiry_reminders() == 1
+    stored = {notice.user_id: notice for notice in Notice.objects.filter(kind=notice_kinds.PERSONAL_EXPIRING)}
+    assert set(stored) == {admin.pk, leader.pk}
+    params = stored[admin.pk].params
+    assert set(params) == {"subject", "date", "days"} and params["date"].count("/") == 2  # values, no sentence
+    with translation.override("vi"):
+        assert notices.render(notice_kinds.PERSONAL_EXPIRING, params).startswith("Chứng thư số cá nhân")
+    with translation.override("en"):
+        assert notices.render(notice_kinds.PERSONAL_EXPIRING, params).startswith("The personal signing certificate")
+    bodies = {message.to[0]: message.body for message in mail.outbox}
+    assert "Chứng thư số cá nhân" in bodies[admin.email]
+    assert "The personal signing certificate" in bodies[leader.email]

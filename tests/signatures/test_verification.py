@@ -529,10 +529,10 @@ def test_report_lines_describe_each_signature_in_the_readers_language(pki, signe
     stored = VerificationReport.from_dict(json.loads(json.dumps(report.to_dict())))
     with translation.override("en"):
         lines = report_lines(stored)
-    assert lines[:2] == [("Result", "Valid with warnings"), ("Checked at", "2025-06-01 07:00:00+07:00")]
+    assert lines[:2] == [("Result", "Valid with warnings"), ("Checked at", "01/06/2025 07:00:00 +07:00")]
     assert ("Signature 1", "Leader") in lines and ("Signed by", LEADER) in lines
     assert ("Certificate chain", f"CN={LEADER} → CN=CA gốc thử nghiệm") in lines
-    assert ("Timestamp", "2025-05-01 07:00:00+07:00, from a trusted timestamp authority") in lines
+    assert ("Timestamp", "01/05/2025 07:00:00 +07:00, from a trusted timestamp authority") in lines
     assert ("Changes after signing", "Form filling or further signatures") in lines
     assert ("Warning", WARN_FORM_FILLING) in lines and ("PAdES level", "B-T") in lines
     with translation.override("en"):

@@ -47,8 +47,8 @@ def test_leader_signs_from_the_draft_page_and_sees_the_progress(signed_setup, dj
     assert response.status_code == 302
     request = SigningRequest.objects.get()
     body = page.get(f"/work/drafts/{draft.pk}/").content.decode()
-    # Queued: the page follows the request through the API without reloading.
-    assert f"/api/v1/signing-requests/{request.pk}/" in body and "js/signing.js" in body
+    # Queued: the page's "Signing..." box follows the draft's signing state without reloading.
+    assert f"/work/drafts/{draft.pk}/signing-state/" in body and "js/draft_signing.js" in body
     status = api_for(o.leader).get(f"/api/v1/signing-requests/{request.pk}/").json()
     assert status["state"] == SigningState.QUEUED and status["state_display"]
 

@@ -54,13 +54,15 @@ def test_new_draft_then_whole_path_through_the_pages():
     browser(o.clerk).post(f"/work/drafts/{draft.pk}/approve/", {"version": draft.version})
     draft.refresh_from_db()
     signer = browser(o.leader)
-    assert "/sign-paper/" in signer.get(f"/work/drafts/{draft.pk}/").content.decode()
-    signer.post(f"/work/drafts/{draft.pk}/sign-paper/", {"version": draft.version})
+    # The signer's page is focused: sign or return; paper signing is the clerk's explicit choice.
+    assert "/sign-paper/" not in signer.get(f"/work/drafts/{draft.pk}/").content.decode()
+    signer.post(f"/work/drafts/{draft.pk}/sign-paper/", {"version": draft.version})  # the route stays (API parity)
     draft.refresh_from_db()
     assert draft.state == DraftState.SIGNED
     clerk = browser(o.clerk)
-    assert "/issue/" in clerk.get(f"/work/drafts/{draft.pk}/").content.decode()
-    clerk.post(f"/work/drafts/{draft.pk}/issue/", {"version": draft.version, "file": pdf_upload("final.pdf")})
+    assert f"/work/drafts/{draft.pk}/issuing/" in clerk.get(f"/work/drafts/{draft.pk}/").content.decode()
+    clerk.post(f"/work/drafts/{draft.pk}/issuing/", {"version": draft.version, "method": "paper",
+                                                     "file": pdf_upload("final.pdf")})
     draft.refresh_from_db()
     assert draft.state == DraftState.ISSUED
     issued = Document.objects.get(pk=draft.issued_document_id)

@@ -295,14 +295,15 @@ def test_full_flow_to_completion_with_reply_document():
     case.refresh_from_db()
     coord = case.assignments.get(role="coordinate")
     assert (case.state, lead.state, lead.reply_document, coord.state) == (
-        CaseState.COMPLETED, AssignmentState.COMPLETED, reply, AssignmentState.CLOSED
+        CaseState.COMPLETED, AssignmentState.COMPLETED, reply, AssignmentState.NOT_ACTED  # it recorded nothing
     )
     assert [v for v in verbs(case.document) if v.startswith("incoming.")] == [
         events.CASE_OPENED, events.CASE_PRESENTED, events.CASE_DIRECTED, events.CASE_ASSIGNED, events.CASE_PROGRESS,
         events.ASSIGNMENT_COMPLETED, events.CASE_COMPLETED,
     ]
     completed = AuditEvent.objects.get(verb=events.CASE_COMPLETED)
-    assert completed.data["reply_document_id"] == reply.pk and completed.data["closed_assignments"] == [coord.pk]
+    assert completed.data["reply_document_id"] == reply.pk and completed.data["closed_assignments"] == []
+    assert completed.data["not_acted_assignments"] == [coord.pk]
     with pytest.raises(PermissionDenied):
         services.record_progress(o.colleague, coord, note="x")
     with pytest.raises(TransitionError):  # the case is over: the co-ordinator no longer handles

@@ -48,7 +48,7 @@ def test_unit_leader_sees_own_unit_per_handler():
     view = oversight(fresh(o.unit_leader))
     rows = {row.label: (row.waiting, row.handling, row.overdue) for row in view.rows}
     assert view.scope == "unit"
-    assert rows == {str(o.handler): (0, 1, 1), gettext("Not yet assigned"): (1, 0, 0)}
+    assert rows == {o.handler.name_and_position: (0, 1, 1), gettext("Not yet assigned"): (1, 0, 0)}
 
 
 def test_staff_and_other_agencies_see_no_oversight():
@@ -107,7 +107,7 @@ def test_timeline_shows_who_directed_assigned_and_opened():
     from documents.selectors import document_timeline  # noqa: PLC0415
 
     who_opened = [e.who for e in document_timeline(case.document) if e.what == gettext("Opened")]
-    assert who_opened == [str(o.handler)]
+    assert who_opened == [o.handler.name_and_position]  # by name and position, never the username
 
 
 def test_reminders_show_on_my_work_and_are_marked_read_by_their_owner_only(django_capture_on_commit_callbacks):
@@ -139,7 +139,7 @@ def test_work_directed_to_a_person_counts_for_their_unit_in_both_views():
     agency_rows = {row.label: row.handling for row in oversight(fresh(o.leader)).rows}
     unit_rows = {row.label: row.handling for row in oversight(fresh(o.unit_leader)).rows}
     assert agency_rows == {o.unit.name: 1}
-    assert unit_rows == {o.handler.full_name or o.handler.username: 1}
+    assert unit_rows == {o.handler.name_and_position: 1}
 
 
 def test_a_malformed_reminder_id_marks_nothing_read(django_capture_on_commit_callbacks):

@@ -88,18 +88,18 @@ def test_handling_report_per_unit_and_person_with_totals():
     assert case.assignments.count() == 2
     today = timezone.localdate()
     report = reports.handling_report(o.clerk, date(today.year, 1, 1), today)
-    assert report.total.counts == {"on_time": 1, "late": 1, "overdue": 1, "in_progress": 3}
+    assert report.total.counts == {"on_time": 1, "late": 1, "overdue": 1, "in_progress": 3, "not_acted": 0}
     assert report.total.total == 6
     by_unit = {u.label: u for u in report.units}
     unit = by_unit[o.unit.name]
-    assert unit.counts == {"on_time": 1, "late": 1, "overdue": 1, "in_progress": 2}
+    assert unit.counts == {"on_time": 1, "late": 1, "overdue": 1, "in_progress": 2, "not_acted": 0}
     people = {p.label: p.counts for p in unit.people}
-    handler = o.handler.get_full_name() or o.handler.get_username()
-    assert people[handler] == {"on_time": 1, "late": 1, "overdue": 1, "in_progress": 1}
-    assert people[reports.NOT_ASSIGNED] == {"on_time": 0, "late": 0, "overdue": 0, "in_progress": 1}
+    handler = o.handler.name_and_position
+    assert people[handler] == {"on_time": 1, "late": 1, "overdue": 1, "in_progress": 1, "not_acted": 0}
+    assert people[reports.NOT_ASSIGNED] == {"on_time": 0, "late": 0, "overdue": 0, "in_progress": 1, "not_acted": 0}
     assert by_unit[o.other_unit.name].counts["in_progress"] == 1
     lines = reports.handling_rows(report)
-    assert lines[-1] == ("total", ["Tổng cộng", 6, 1, 1, 1, 3])
+    assert lines[-1] == ("total", ["Tổng cộng", 6, 1, 1, 1, 3, 0])
 
 
 def test_period_filter_uses_the_arrival_date():
@@ -110,7 +110,7 @@ def test_period_filter_uses_the_arrival_date():
     report = reports.handling_report(o.clerk, today - timedelta(days=1), today)
     assert report.total.counts["late"] == 0 and report.total.total == 4
     old = reports.handling_report(o.clerk, date(2020, 1, 1), date(2020, 12, 31))
-    assert old.total.counts == {"on_time": 0, "late": 1, "overdue": 0, "in_progress": 0}
+    assert old.total.counts == {"on_time": 0, "late": 1, "overdue": 0, "in_progress": 0, "not_acted": 0}
     cases = list(reports.tracked_cases(o.clerk, date(2020, 1, 1), date(2020, 12, 31)))
     assert [c.pk for c in cases] == [late.case_id]
 
@@ -162,7 +162,7 @@ def test_pdf_and_xlsx_read_back_and_are_audited():
     response = client.get(f"/work/reports/handling.xlsx{query}")
     ws = load_workbook(io.BytesIO(response.content)).active
     total = [r for r in ws.iter_rows(values_only=True) if r[0] == "Tổng cộng"]
-    assert total == [("Tổng cộng", 5, 1, 1, 1, 2)]
+    assert total == [("Tổng cộng", 5, 1, 1, 1, 2, 0)]
     response = client.get(f"/work/reports/handling.pdf{query}")
     text = pdf_text(response.content)
     assert "BÁO CÁO TÌNH HÌNH GIẢI QUYẾT VĂN BẢN ĐẾN" in text and o.unit.name in text
@@ -192,7 +192,7 @@ def test_refusals_403_404_and_nothing_printed():
     o = office()
     mix(o)
     archivist = make_user(roles.ARCHIVIST, o.agency)
-    for user in (o.handler, o.unit_leader, o.leader):
+    for user in (o.handler, o.colleague, o.other_unit_staff):
         assert browser(user).get("/work/reports/").status_code == 403
         assert browser(user).get("/work/reports/tracking.pdf").status_code == 403
     assert browser(archivist).get("/work/reports/tracking.pdf").status_code == 403

@@ -1,4 +1,5 @@
-"""`{% signing_panel draft %}` on the draft page: sign, seal, the progress of the signing requests, retry.
+"""`{% signing_panel draft %}` on the draft page: sign, the progress of the signing requests, retry (the clerk's
+seal is part of the one issuing form of the draft page).
 Who may sign is the drafting rules' answer (`step_authority`), not the signatures app's."""
 
 from __future__ import annotations
@@ -6,7 +7,7 @@ from __future__ import annotations
 from django import template
 
 from accounts import two_factor
-from signatures.models import CredentialKind, SigningKind, SigningState
+from signatures.models import CredentialKind, SigningState
 from signatures.services import usable_credential
 
 from ..draft_signing import signing_requests_of
@@ -20,18 +21,18 @@ register = template.Library()
 def signing_panel(context, draft) -> dict:
     user = context["request"].user
     requests = list(signing_requests_of(draft))
-    personal_done = any(r.kind == SigningKind.PERSONAL and r.state == SigningState.DONE for r in requests)
-    seal_running = any(r.kind == SigningKind.SEAL and r.state != SigningState.FAILED for r in requests)
-    is_clerk = user.agency_id == draft.agency_id and user.has_perm("documents.register_outgoing")
     can_sign = draft.state == DraftState.READY_TO_SIGN and step_authority(user, draft) is not None
+    running = next((r for r in reversed(requests) if r.state in (SigningState.QUEUED, SigningState.SIGNING)), None)
     return {
         "request": context["request"],
         "draft": draft,
         "requests": requests,
+        # The request being signed is followed by the "Signing..." box (static/js/draft_signing.js); the
+        # finished ones are listed with their result (and a retry for a failed one).
+        "running": running,
+        "finished": [r for r in requests if r is not running],
         "can_sign": can_sign,
         "has_certificate": usable_credential(CredentialKind.PERSONAL, user=user) is not None if can_sign else False,
-        "can_seal": draft.state == DraftState.SIGNED and personal_done and is_clerk and not seal_running,
-        "seal_certificate": usable_credential(CredentialKind.SEAL, agency_id=draft.agency_id) if is_clerk else None,
         # The one-time code field is marked required when the signer has (or must have) a second factor.
-        "otp_required": two_factor.code_required(user) if can_sign or is_clerk else False,
+        "otp_required": two_factor.code_required(user) if can_sign else False,
     }
