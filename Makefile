@@ -31,8 +31,8 @@ run: setup
 # Uses PostgreSQL and Redis when they answer on 127.0.0.1 (or DATABASE_URL / CELERY_BROKER_URL are set);
 # otherwise SQLite, and the tests that need those services are skipped with the reason printed.
 # The suite runs on TEST_WORKERS processes (pytest-xdist); the multi-process tests (marker topology: they start
-# gunicorn, Celery workers and beat, and mostly wait for them) and the permission crawl (marker beside) run in a
-# second process beside it, and its output follows the suite's.
+# gunicorn, Celery workers and beat, and mostly wait for them), the permission crawl and the role days in the browser
+# (marker beside) run in a second process beside it, and its output follows the suite's.
 TEST_WORKERS ?= 2
 test: setup
 	@eval "$$($(BIN)/python scripts/detect_services.py)"; \

@@ -30,6 +30,8 @@ def desk_nav(request) -> dict:
     counts = SimpleLazyObject(lambda: work_counts(user))
 
     def kinds() -> list[dict]:
-        return [{"key": key, "anchor": anchor, "label": label, "count": counts[key]} for key, anchor, label in NAV_KINDS]
+        # `count` is a callable (templates call it): an error page (desk_deferred) lists the kinds without counting.
+        return [{"key": key, "anchor": anchor, "label": label, "count": (lambda key=key: counts[key])}
+                for key, anchor, label in NAV_KINDS]
 
     return {"desk_counts": counts, "desk_nav": SimpleLazyObject(kinds)}

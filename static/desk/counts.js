@@ -37,5 +37,7 @@
   }
 
   timer = window.setInterval(poll, EVERY_MS);
+  // Error pages render the menu without counting (data-desk-deferred): ask at once.
+  if (root.hasAttribute("data-desk-deferred")) { poll(); }
   document.addEventListener("visibilitychange", function () { if (!document.hidden) { poll(); } });
 })();

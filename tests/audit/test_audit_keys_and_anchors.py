@@ -19,6 +19,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 from django.test import override_settings
+from django.utils import timezone
 
 from audit import keys
 from audit.checks import check_audit_key
@@ -219,7 +220,7 @@ def test_a_chain_rewritten_under_its_anchors_is_reported_after_the_last_anchor_t
     rehash_from(key, 4, key_id="")
     broken = verify_chain(key)
     assert (broken.seq, broken.event_id) == (1, recorded[0].pk)
-    assert f"do not match the anchor of {first.anchored_at:%Y-%m-%d %H:%M}" in broken.reason
+    assert f"do not match the anchor of {timezone.localtime(first.anchored_at):%d/%m/%Y %H:%M}" in broken.reason
     assert later  # (the keyed events after it were downgraded too)
 
 
@@ -235,7 +236,7 @@ def test_anchor_names_the_first_event_after_the_last_anchor_that_holds(chain):
     rehash_from(key, 7, key_id="")
     broken = verify_chain(key)
     assert (broken.seq, broken.event_id) == (6, later[0].pk)
-    assert f"up to sequence 8 do not match the anchor of {second.anchored_at:%Y-%m-%d %H:%M}" in broken.reason
+    assert f"up to sequence 8 do not match the anchor of {timezone.localtime(second.anchored_at):%d/%m/%Y %H:%M}" in broken.reason
 
 
 def test_events_removed_under_an_anchor_are_reported(chain):

@@ -88,7 +88,7 @@ def test_no_overflow_and_44px_controls_on_a_phone(browser, live_server, desk):
     leader.goto(f"{base}/work/drafts/{draft.pk}/")
     first_page = leader.locator("#pdf-pages .pdf-page img").first
     first_page.scroll_into_view_if_needed()
-    leader.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=first_page.element_handle())
+    leader.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=first_page.element_handle(), timeout=45000)
     assert leader.locator("#pdf-pages .pdf-page").count() == 2
     pages_box = leader.locator("#pdf-pages").bounding_box()
     actions_box = leader.locator("#signer-actions").bounding_box()
@@ -119,10 +119,10 @@ def test_pages_sit_beside_the_decision_on_a_wide_screen(browser, live_server, de
     actions_box = page.locator("#signer-actions").bounding_box()
     assert pages_box["x"] > actions_box["x"] + actions_box["width"] - 1  # a second column
     assert abs(pages_box["y"] - actions_box["y"]) < 40
-    page.wait_for_function(LOADED)
+    page.wait_for_function(LOADED, timeout=45000)
     page.screenshot(path=str(_artefact("wide-signer-draft.png")))
     page.goto(f"{live_server.url}/work/incoming/{desk['case'].pk}/")
-    page.wait_for_function(LOADED)
+    page.wait_for_function(LOADED, timeout=45000)
     page.screenshot(path=str(_artefact("wide-leader-case.png")))
 
 

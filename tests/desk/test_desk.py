@@ -331,3 +331,19 @@ def test_the_counts_endpoint_asks_a_handful_of_queries_for_every_role(django_ass
         # Session and user, roles, delegations, permissions, then one COUNT per kind of object.
         with django_assert_max_num_queries(14):
             assert client.get("/desk/counts/").status_code == 200
+
+
+def test_an_error_page_leaves_the_counts_to_the_script(monkeypatch):
+    """A 404 or 403 costs no counting (the permission crawl meets hundreds): the menu asks /desk/counts/ itself."""
+    o = office()
+
+    def no_counting(user):
+        raise AssertionError("an error page counted the work")
+
+    monkeypatch.setattr("desk.context_processors.work_counts", no_counting)
+    client = _login(o.clerk)
+    response = client.get("/documents/999999/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "data-desk-deferred" in page and 'data-desk-count="to_register"' in page
+    assert client.get("/desk/incoming/waiting/?scope=unit").status_code == 403
