@@ -892,9 +892,12 @@ def _text_appearance(
     font_size: int,
     *,
     slant: float = 0.0,
+    flush_right: bool = False,
 ) -> generic.IndirectObject:
     """One line of text centred in the field and written on the baseline of the line the field was made for
     (signatures.layout.line_box), so "15" lands on the line of "Số:", not in the middle of a taller box.
+    `flush_right` ends the text at the field's right edge: the number touches the "/" of its notation
+    ("Số: 15/QĐ-UBND", not "Số:  15  /QĐ-UBND").
 
     The size is `font_size` (PL I: 13-14 pt), or the size of the document's own line when that is smaller, or
     smaller still when the text would not fit the field; `slant` shears the glyphs (the italic date line)."""
@@ -914,6 +917,8 @@ def _text_appearance(
     size = max(1.0, round(size, 2))
     # The shear moves the top of the glyphs right and the descenders left: centre what is drawn.
     x = (width - advance * size) / 2 - slant * size * (_GLYPH_TOP - _GLYPH_BOTTOM) / 2
+    if flush_right:
+        x = width - _FIELD_PADDING - advance * size
     shown = engine.shape(text).graphics_ops.decode("ascii")
     stream = f"BT /F1 {size:g} Tf 1 0 {slant:g} 1 {x:.2f} {baseline:.2f} Tm {shown} ET".encode("ascii")
     fonts = generic.DictionaryObject({pdf_name("/F1"): engine.as_resource()})
@@ -941,7 +946,8 @@ def _fill_fields(writer: BasePdfFileWriter, values: dict[str, str], *, font: Sta
         llx, lly, urx, ury = (float(v) for v in field_dict["/Rect"])
         field_dict[pdf_name("/V")] = generic.TextStringObject(text)
         slant = ITALIC_SLANT if name == DATE_FIELD else 0.0  # PL I sets the place and date in italics
-        appearance = _text_appearance(writer, text, abs(urx - llx), abs(ury - lly), font, font_size, slant=slant)
+        appearance = _text_appearance(writer, text, abs(urx - llx), abs(ury - lly), font, font_size, slant=slant,
+                                      flush_right=name == NUMBER_FIELD)
         field_dict[pdf_name("/AP")] = generic.DictionaryObject({pdf_name("/N"): appearance})
         # Read-only from now on: a viewer must not redraw it with the Helvetica fallback, nor let it be retyped.
         field_dict[pdf_name("/Ff")] = generic.NumberObject(int(field_dict.get("/Ff", 0)) | 1)

@@ -221,6 +221,8 @@ def test_the_number_sits_on_the_baseline_of_so(issued):
     # In the blank between "Số:" and "/notation".
     slash = next(char for char in chars if char.text == "/" and abs(char.baseline - label[0].baseline) < 0.5)
     assert label[-1].box[2] < number[0].box[0] and number[-1].box[2] < slash.box[0]
+    # ... and it touches the slash, "15/QĐ-UBND" read as one notation (at most the field's padding apart).
+    assert slash.box[0] - number[-1].box[2] < 4, (number[-1].box, slash.box)
 
 
 def test_the_date_line_is_whole_italic_and_inside_the_text_area(issued):
