@@ -38,8 +38,8 @@ def test_forms_take_dd_mm_yyyy_and_iso_never_mm_dd_yyyy(language):
 
 
 def test_the_error_is_vietnamese_in_the_vietnamese_interface():
-    with translation.override("vi"):
-        errors = PeriodForm({"date_from": "31-31-2026"}).errors["date_from"]
+    with translation.override("vi"):  # the messages are lazy: read them while Vietnamese is active
+        errors = list(PeriodForm({"date_from": "31-31-2026"}).errors["date_from"])
     assert errors == ["Nhập ngày hợp lệ theo dạng dd/mm/yyyy (ngày/tháng/năm)."]
 
 
