@@ -16,6 +16,7 @@ person one notice. With no receiver connected (notifications not installed), tel
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,9 +102,14 @@ def render(code: str, params: Mapping[str, Any] | None) -> str:
         if name in values and str(values[name]) in labels:
             values[name] = str(labels[str(values[name])])
     try:
-        return text % _Lenient(values)
+        rendered = text % _Lenient(values)
     except (TypeError, ValueError):
         return text
+    # An optional part left empty (e.g. no proposal) leaves no double or trailing space.
+    return _SPACES.sub(" ", rendered).strip()
+
+
+_SPACES = re.compile(r" {2,}")
 
 
 class _Lenient(dict):

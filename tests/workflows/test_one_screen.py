@@ -20,7 +20,7 @@ from documents.models import Document
 from eoffice import notices
 from notifications.models import Notice
 from tests.factories import doc_type, make_user
-from workflows import events, services
+from workflows import events, notice_kinds, services
 from workflows.models import CaseState, IncomingCase, InstructionPhrase
 from workflows.selectors import DEFAULT_INSTRUCTION_PHRASES, instruction_phrases, usual_leader
 
@@ -348,3 +348,10 @@ def test_a_secret_documents_proposal_stays_out_of_the_notice(django_capture_on_c
     assert "Nội dung mật" not in notices.render(notice.kind, notice.params)
     case.refresh_from_db()
     assert case.proposal_note == "Nội dung mật"  # on the slip, for those who may see the document
+
+
+def test_a_presentation_without_a_proposal_reads_as_one_sentence():
+    """The proposal part of the notice is optional: left empty it leaves no stray spaces."""
+    with translation.override("en"):
+        text = notices.render(notice_kinds.PRESENTED, {"number": "15/QĐ-UBND", "subject": "Về việc A"})
+    assert text == "Incoming document 15/QĐ-UBND - Về việc A waits for your direction."
