@@ -19,7 +19,7 @@ from documents.downloads import file_response
 from documents.models import Document, Register, RegisterKind
 from documents.selectors import visible_documents
 from documents.storage import IntegrityFailure
-from workflows.forms import PresentForm, person_label
+from workflows.forms import PresentForm
 
 from . import selectors, services
 from .forms import AskBackForm, RecallForm, RegisterForm, ReplacementForm, ReturnForm, TakeBackForm
@@ -200,7 +200,7 @@ def register(request, pk: int):
                          % {"number": document.arrival_number})
         return redirect("documents:detail", pk=document.pk)
     messages.success(request, _("Registered with arrival number %(number)s and presented to %(person)s for "
-                                "direction.") % {"number": document.arrival_number, "person": person_label(leader)})
+                                "direction.") % {"number": document.arrival_number, "person": leader.name_and_position})
     if then == PRESENT:
         return redirect("workflows:case", pk=case.pk)
     following = next_waiting(request.user, delivery)

@@ -10,14 +10,6 @@ from . import selectors
 from .services import PROPOSAL_MAX_LENGTH
 
 
-def person_label(user) -> str:
-    """A person as messages and pickers name them: full name, then position ("Xa Văn Thành (Giám đốc)")."""
-    labelled = getattr(user, "name_and_position", None)
-    if labelled:
-        return labelled
-    return f"{user} ({user.position})" if getattr(user, "position", "") else str(user)
-
-
 class PresentForm(forms.Form):
     """Whom to present to (the agency's leaders, the usual one first) and the clerk's proposal."""
 
@@ -31,7 +23,7 @@ class PresentForm(forms.Form):
     def __init__(self, *args, agency_id: int | None, **kwargs):
         super().__init__(*args, **kwargs)
         self.leaders = list(selectors.presenting_leaders(agency_id))
-        choices = [(leader.pk, person_label(leader)) for leader in self.leaders]
+        choices = [(leader.pk, leader.name_and_position) for leader in self.leaders]
         usual = selectors.usual_leader(agency_id, self.leaders)
         if usual is None:
             choices.insert(0, ("", _("Choose a leader")))

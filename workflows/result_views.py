@@ -16,7 +16,6 @@ from documents.selectors import visible_documents
 from documents.storage import IntegrityFailure, open_verified
 
 from . import services
-from .forms import person_label
 from .models import Assignment, AssignmentResultFile
 from .views import _done, _version
 
@@ -32,13 +31,13 @@ def _accept_result(request: HttpRequest, assignment: Assignment) -> HttpResponse
     return _done(request, assignment.case_id, lambda: services.accept_result(
         request.user, assignment, note=request.POST.get("note", ""), expected_version=_version(request)),
         lambda done: _("Result of %(person)s accepted: the work is completed.") % {
-            "person": person_label(done.assignee)})
+            "person": done.assignee.name_and_position})
 
 
 def _return_result(request: HttpRequest, assignment: Assignment) -> HttpResponse:
     return _done(request, assignment.case_id, lambda: services.return_result(
         request.user, assignment, comment=request.POST.get("comment", ""), expected_version=_version(request)),
-        lambda done: _("Result returned to %(person)s with your comment.") % {"person": person_label(done.assignee)})
+        lambda done: _("Result returned to %(person)s with your comment.") % {"person": done.assignee.name_and_position})
 
 
 RESULT_STEPS = {"files": _attach_results, "accept": _accept_result, "return": _return_result}

@@ -29,7 +29,7 @@ from eoffice.http import posted_int, posted_person_or_404
 from eoffice.widgets import DateField
 
 from . import selectors, services
-from .forms import PresentForm, person_label
+from .forms import PresentForm
 from .models import Assignment, AssignmentState, CaseState, ExtensionRequest, ExtensionState, TargetRole
 
 
@@ -76,7 +76,7 @@ class DirectForm(forms.Form):
         # without a unit (the agency's leaders) in a group of their own, first.
         by_unit: dict[int | None, list] = {}
         for person in people:
-            by_unit.setdefault(person.unit_id, []).append((f"user:{person.pk}", person_label(person), False))
+            by_unit.setdefault(person.unit_id, []).append((f"user:{person.pk}", person.name_and_position, False))
         self.groups = []
         if by_unit.get(None):
             self.groups.append((gettext_lazy("Leaders and people outside the units"), by_unit[None]))
@@ -186,7 +186,7 @@ def _day(value: date | None) -> str:
 
 
 def _target_label(assignment: Assignment) -> str:
-    return str(assignment.unit.name) if assignment.unit_id else person_label(assignment.user)
+    return str(assignment.unit.name) if assignment.unit_id else assignment.user.name_and_position
 
 
 def _completed_message(assignment: Assignment) -> str:
@@ -194,7 +194,7 @@ def _completed_message(assignment: Assignment) -> str:
     if assignment.role == TargetRole.LEAD:
         if case.directed_by_id:
             return _("Handling completed: the document is closed and %(person)s, who directed it, is told.") % {
-                "person": person_label(case.directed_by)}
+                "person": case.directed_by.name_and_position}
         return _("Handling completed: the document is closed.")
     lead = case.assignments.filter(role=TargetRole.LEAD).select_related("unit", "user").first()
     if lead is None:
@@ -203,7 +203,7 @@ def _completed_message(assignment: Assignment) -> str:
 
 
 def _extension_message(extension: ExtensionRequest) -> str:
-    person = person_label(extension.requested_by)
+    person = extension.requested_by.name_and_position
     if extension.state == ExtensionState.APPROVED:
         return _("Extension approved: %(person)s now has until %(date)s.") % {
             "person": person, "date": _day(extension.requested_deadline)}
@@ -278,7 +278,7 @@ def case_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         leader = posted_person_or_404(request, "leader")
         return _done(request, pk, lambda: services.present(
             user, case, leader, note=request.POST.get("note", ""), expected_version=version),
-            lambda _case: _("Presented to %(person)s for direction.") % {"person": person_label(leader)})
+            lambda _case: _("Presented to %(person)s for direction.") % {"person": leader.name_and_position})
     if step == "return":
         return _done(request, pk, lambda: services.return_case(
             user, case, request.POST.get("reason", ""), expected_version=version),
@@ -306,7 +306,7 @@ def assignment_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         return _done(request, case_pk, lambda: services.assign_within_unit(
             user, assignment, assignee, deadline=_date(request, "deadline"), note=post.get("note", ""),
             expected_version=version), lambda done: _("Assigned to %(person)s, deadline %(date)s.") % {
-                "person": person_label(done.assignee), "date": _day(done.handler_deadline)})
+                "person": done.assignee.name_and_position, "date": _day(done.handler_deadline)})
     if step == "progress":
         return _done(request, case_pk, lambda: services.record_progress(
             user, assignment, note=post.get("note", ""), proposal=post.get("proposal", ""), expected_version=version
@@ -315,7 +315,7 @@ def assignment_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         return _done(request, case_pk, lambda: services.request_extension(
             user, assignment, new_deadline=_date(request, "new_deadline"), reason=post.get("reason", ""),
             expected_version=version), lambda asked: _("Asked %(person)s to extend the deadline to %(date)s.") % {
-                "person": person_label(asked.approver), "date": _day(asked.requested_deadline)})
+                "person": asked.approver.name_and_position, "date": _day(asked.requested_deadline)})
     if step == "complete":
         return _done(request, case_pk, lambda: services.complete_assignment(
             user, assignment, outcome=post.get("outcome", ""), reply_document_id=posted_int(request, "reply_document"),
@@ -388,7 +388,7 @@ def register_and_present(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _(
                     "Registered with arrival number %(number)s and presented to %(person)s for direction."
-                ) % {"number": case.document.arrival_number, "person": person_label(leader)})
+                ) % {"number": case.document.arrival_number, "person": leader.name_and_position})
                 if request.POST.get("then") == "next":
                     return redirect("workflows:register_and_present")
                 return redirect("workflows:case", pk=case.pk)
