@@ -10,4 +10,6 @@ urlpatterns = [
     path("", include("notifications.api_urls")),
     path("", include("exchange.api_urls")),
     path("", include("desk.api_urls")),
+    path("", include("search.api_urls")),
+    path("", include("dashboard.api_urls")),
 ]

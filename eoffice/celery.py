@@ -15,6 +15,7 @@ QUEUES = ("signing", "exchange", "notifications", "default", "maintenance")
 TASK_ROUTES = {
     "documents.tasks.extract_file_content": {"queue": "default"},
     "documents.tasks.sweep_pending_extractions": {"queue": "maintenance"},
+    "search.tasks.index_stale": {"queue": "maintenance"},
     "workflows.tasks.mark_overdue": {"queue": "maintenance"},
     "exchange.tasks.deliver": {"queue": "exchange"},
     "exchange.tasks.sweep": {"queue": "maintenance"},
@@ -34,6 +35,7 @@ TASK_ROUTES = {
     "notifications.tasks.send_emails": {"queue": "notifications"},
     "notifications.tasks.send_digests": {"queue": "maintenance"},
     "notifications.tasks.sweep": {"queue": "maintenance"},
+    "dashboard.tasks.build_report": {"queue": "default"},
 }
 
 app = Celery("eoffice")
@@ -60,6 +62,10 @@ app.conf.update(
         "sweep-pending-extractions": {
             "task": "documents.tasks.sweep_pending_extractions",
             "schedule": 300.0,
+        },
+        "index-stale-search-entries": {
+            "task": "search.tasks.index_stale",
+            "schedule": 120.0,  # entries whose process stopped between their commit and their indexing
         },
         "mark-overdue-assignments": {
             "task": "workflows.tasks.mark_overdue",

@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "exchange",
     "notifications",
     "desk",
+    "search",
+    "dashboard",
     "demo",
 ]
 

@@ -33,6 +33,8 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("help/", include("eoffice.help")),  # the user guide of docs/guide/ (Help / Hướng dẫn)
     path("exchange/", include("exchange.urls")),
+    path("search/", include("search.urls")),
+    path("dashboard/", include("dashboard.urls")),
     path("api/v1/", include("eoffice.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's init script as its own request (?script), so no inline script is needed

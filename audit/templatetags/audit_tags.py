@@ -7,7 +7,8 @@ from importlib import import_module
 from django import template
 
 register = template.Library()
-_LABEL_MODULES = ("documents.events", "accounts.events", "workflows.events", "signatures.events")
+_LABEL_MODULES = ("documents.events", "accounts.events", "workflows.events", "signatures.events", "search.events",
+                  "dashboard.events")
 
 
 def _labels() -> dict:

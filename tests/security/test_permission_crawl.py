@@ -186,8 +186,38 @@ def _crawl_drafts(client: Client, user, failures: list[str]) -> int:
     return 2 * Draft.objects.count()
 
 
+def _crawl_search(client: Client, user, failures: list[str]) -> int:
+    """Search (issue 14): browsing everything by kind finds exactly the visible documents and unissued drafts,
+    in the count, the facets and the page, in the API and the web page."""
+    from workflows.drafting import DraftState
+
+    who = user.username
+    visible = set(visible_documents(user).values_list("pk", flat=True))
+    drafts = set(drafts_for(user).exclude(state=DraftState.ISSUED).values_list("pk", flat=True))
+    requests = 0
+    for direction in ("incoming", "outgoing", "internal", "draft"):
+        expected = (len(drafts) if direction == "draft"
+                    else visible_documents(user).filter(direction=direction).count())
+        body = client.get("/api/v1/search/", {"direction": direction}).json()
+        requests += 1
+        if body["count"] != expected or sum(f["count"] for f in body["facets"]["direction"]) != expected:
+            failures.append(f"{who}: search {direction} counts {body['count']}, expected {expected}")
+        leaked = {row["document"] for row in body["results"] if row["document"]} - visible
+        leaked |= {row["draft"] for row in body["results"] if row["draft"]} - drafts
+        if leaked:
+            failures.append(f"{who}: search {direction} leaks {sorted(leaked)}")
+    page = client.get("/search/", {"q": "trinh dien"}).content.decode()
+    found = {int(pk) for pk in WEB_DOC_LINK.findall(page)}
+    if found - visible:
+        failures.append(f"{who}: search page leaks {sorted(found - visible)}")
+    return requests + 1
+
+
 def test_every_role_sees_exactly_its_documents_and_drafts():
+    from search import indexing
+
     call_command("seed_demo", "--documents", "30", stdout=io.StringIO())
+    indexing.rebuild()  # the test's transaction never commits, so nothing was indexed after a commit
     users = {u.username: u for u in User.objects.filter(username__in=CRAWLERS)}
     assert set(users) == set(CRAWLERS)
     # The world is what the crawl needs: two agencies, secret and granted documents, files, drafts.
@@ -203,6 +233,7 @@ def test_every_role_sees_exactly_its_documents_and_drafts():
         client.force_login(user)
         requests += _crawl_documents(client, user, failures)
         requests += _crawl_drafts(client, user, failures)
+        requests += _crawl_search(client, user, failures)
         saw_any_secret |= visible_documents(user).exclude(confidentiality=Confidentiality.NORMAL).exists()
     assert saw_any_secret, "no crawler sees a secret document: the crawl does not exercise grants"
     staff = users["chuyenvien.ubnd"]

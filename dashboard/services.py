@@ -1,0 +1,117 @@
+"""State changes of the dashboard: asking for a report (audited, queued after commit), building it (the task's
+body: idempotent, one file per job whatever the redeliveries) and taking the file away (audited)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import record_event
+from eoffice.tasking import publish_on_commit
+from workflows import reports as handling_reports
+
+from . import events, reports, selectors
+from .models import JobState, ReportFormat, ReportJob, ReportKind
+
+logger = logging.getLogger(__name__)
+TASK = "dashboard.tasks.build_report"
+
+
+def _check_report(actor, kind: str, fmt: str, agency_id: int | None) -> selectors.Scope:
+    """The scope the person may report on, or PermissionDenied / ValidationError with the reason."""
+    if kind not in ReportKind.values or fmt not in ReportFormat.values:
+        raise ValidationError(_("Unknown report or format."))
+    scope = selectors.dashboard_scope(actor, agency_id)
+    if scope is None:
+        raise PermissionDenied(_("You may not open the dashboard and its reports."))
+    if agency_id and not selectors.scope_agencies(actor, scope).filter(pk=agency_id).exists():
+        raise ValidationError({"agency": _("Unknown agency.")})
+    if kind == ReportKind.AGENCIES and not scope.province:
+        raise PermissionDenied(_("Only the provincial office compares agencies."))
+    if kind == ReportKind.HANDLING and handling_reports.report_access(actor) is None:
+        raise PermissionDenied(_("You may not open the handling report."))
+    return scope
+
+
+def request_report(actor, *, kind: str, fmt: str, date_from: date, date_to: date,
+                   agency_id: int | None = None) -> ReportJob:
+    """Store the job and its audit event in one transaction; its task is queued once that commits (with no
+    broker, it runs in-process at once and the job is done when this returns)."""
+    if date_from > date_to:
+        raise ValidationError(_("The start date must not be after the end date."))
+    scope = _check_report(actor, kind, fmt, agency_id)
+    params = {"date_from": date_from.isoformat(), "date_to": date_to.isoformat(), "agency": scope.agency_id,
+              "level": scope.level}
+    with transaction.atomic():
+        job = ReportJob.objects.create(requested_by=actor, kind=kind, format=fmt, params=params)
+        record_event(actor=actor, verb=events.REPORT_REQUESTED, target=job, agency_id=actor.agency_id,
+                     data={"kind": kind, "format": fmt, **params})
+        publish_on_commit(TASK, job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def _progress(job_id: int, value: int) -> None:
+    ReportJob.objects.filter(pk=job_id, state=JobState.RUNNING).update(progress=value)
+
+
+def build_report(job_id: int) -> None:
+    """The task's body. A job already done returns at once; a redelivered or concurrent run builds again but
+    only one stores its file (under the job's own name, decided under the row's lock)."""
+    with transaction.atomic():
+        job = ReportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.state == JobState.DONE:
+            return
+        job.state, job.progress, job.started_at, job.error = JobState.RUNNING, 5, timezone.now(), ""
+        job.save(update_fields=["state", "progress", "started_at", "error"])
+    try:
+        user = job.requested_by
+        date_from, date_to = (date.fromisoformat(job.params[k]) for k in ("date_from", "date_to"))
+        scope = _check_report(user, job.kind, job.format, job.params.get("agency"))
+        content = reports.build(job.kind, job.format, user, scope, date_from, date_to,
+                                progress=lambda value: _progress(job_id, value))
+    except Exception as error:  # noqa: BLE001 - any failure is the job's, shown to its requester
+        logger.warning("Report job %s failed", job_id, exc_info=True)
+        reason = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        ReportJob.objects.filter(pk=job_id).exclude(state=JobState.DONE).update(
+            state=JobState.FAILED, error=reason or error.__class__.__name__, finished_at=timezone.now())
+        return
+    name = f"{reports.FILE_STEMS[job.kind]}-{date_from:%Y%m%d}-{date_to:%Y%m%d}.{job.format}"
+    with transaction.atomic():
+        job = ReportJob.objects.select_for_update().get(pk=job_id)
+        if job.state == JobState.DONE:
+            return  # another run stored it first: no second file
+        path = f"reports/job-{job.pk}-{job.created_at:%Y%m%d%H%M%S%f}.{job.format}"  # one name per job
+        if default_storage.exists(path):
+            default_storage.delete(path)  # left by a run that died before committing
+        job.file.name = default_storage.save(path, ContentFile(content))
+        job.file_name, job.state, job.progress, job.finished_at = name, JobState.DONE, 100, timezone.now()
+        job.save(update_fields=["file", "file_name", "state", "progress", "finished_at"])
+
+
+def own_job(actor, job_id: int) -> ReportJob:
+    """A job of the person's own; any other (or none): 404, whoever asks."""
+    job = ReportJob.objects.filter(pk=job_id, requested_by_id=actor.pk).first()
+    if job is None or not actor.is_authenticated:
+        raise Http404
+    return job
+
+
+def open_report(actor, job_id: int):
+    """The finished file of the person's own job, opened for reading; the taking is audited (a report names
+    documents and people). 404 for another's job or one not done."""
+    job = own_job(actor, job_id)
+    if job.state != JobState.DONE or not job.file:
+        raise Http404
+    with transaction.atomic():
+        record_event(actor=actor, verb=events.REPORT_DOWNLOADED, target=job, agency_id=actor.agency_id,
+                     data={"kind": job.kind, "format": job.format, "file": job.file_name})
+    return job, default_storage.open(job.file.name, "rb")
