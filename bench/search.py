@@ -12,16 +12,18 @@ pages (~2,500 characters a page) of Vietnamese administrative prose: sentences o
 deterministic per file (seeded by its id), written with COPY into a temporary table and one UPDATE ... FROM
 per batch. The index is then built with `search.indexing.rebuild` (up to --rebuild-limit documents) or with
 the bulk path (the same `index_documents`, with the word indexes dropped during the load and re-created
-after, and the files' words folded once per corpus sentence instead of once per document); the real path's
-speed is measured on a sample either way and the sample's words compared with the bulk path's.
+after, the files' words folded once per corpus sentence instead of once per document, the facet columns
+written with executemany); after a bulk load the real path's speed is measured on a sample, whose words must
+come out the same as the bulk path's.
 
 Then, for a district staff member with grants and working groups (registry.pick_people) and a clerk of the
 committee (the largest agency): server time (p50, p95) of `/search/?q=...` and `/api/v1/search/?q=...` through
 django.test.Client (middleware, session, view, template or JSON; no network), 5 warm-up and --repeat timed
-requests, SQL queries per request, for (a) two common words with diacritics, (b) four words without
-diacritics, (c) the number and notation of one of the person's documents, (d) two words with a direction and
-a year; beside it the naive database search (visible_documents + `search_text` contains OR the file's text
-contains, page of 20 + count: what the project did before, and Mayan EDMS's database search); the index size;
+requests (2 and --slow-repeat when the first takes more than --slow-ms), SQL queries per request, for (a) two
+common words with diacritics, (b) four words without diacritics, (c) the number and notation of one of the
+person's documents, (d) two words with a direction and a year; beside it the naive database search
+(visible_documents + `search_text` contains OR the file's text contains, page of 20 + count: what the project
+did before, and Mayan EDMS's database search); the index size;
 `search.indexing.check()`; EXPLAIN (ANALYZE, BUFFERS) of each case's slowest query; where a search's time goes
 (page query, facets, snippets); and, with --experiments, alternative implementations monkeypatched into
 `search.selectors` (nothing is changed in search/), measured the same way.

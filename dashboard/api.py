@@ -36,6 +36,9 @@ _Figures = inline_serializer("DashboardFigures", {
         "level": serializers.ChoiceField(choices=[selectors.PROVINCE, selectors.AGENCY, selectors.UNIT]),
         "agency": serializers.IntegerField(allow_null=True), "unit": serializers.IntegerField(allow_null=True)}),
     "date_from": serializers.DateField(), "date_to": serializers.DateField(), "as_of": serializers.DateField(),
+    "refreshed_at": serializers.DateTimeField(allow_null=True, help_text=(
+        "When the summary tables the figures were read from were refreshed (at most 10 minutes ago); null: "
+        "counted live.")),
     "documents": _Counts,
     "shares": inline_serializer("DashboardShares", {
         key: serializers.FloatField(allow_null=True) for key in ("in_electronic", "out_signed", "out_electronic")}),
@@ -100,7 +103,7 @@ class DashboardView(JSONOnlyMixin, APIView):
         classes = ("total", *handling_reports.CLASSES)
         return Response({
             "scope": {"level": scope.level, "agency": scope.agency_id, "unit": scope.unit_id},
-            "date_from": date_from, "date_to": date_to, "as_of": f.as_of,
+            "date_from": date_from, "date_to": date_to, "as_of": f.as_of, "refreshed_at": f.refreshed_at,
             "documents": t,
             "shares": {"in_electronic": f.share(t[selectors.IN_ELECTRONIC], t[selectors.IN]),
                        "out_signed": f.share(t[selectors.OUT_SIGNED], t[selectors.OUT]),

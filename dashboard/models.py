@@ -55,3 +55,82 @@ class ReportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}.{self.format} #{self.pk}: {self.state}"
+
+
+# --- summary tables of the dashboard (dashboard.services.refresh_tallies, a maintenance task) --------------
+# Counts of the NON-SECRET documents only (confidentiality "Not secret"), grouped by what the province's and an
+# agency's figures need, each computed by the very expression the live selectors use (selectors.channel,
+# handling_class, queue_group). A page adds the live counts of the secret documents the person may see, so the
+# permission rule is unchanged. Agencies, units and people are plain ids: the tallies are rebuilt as a whole,
+# and a deleted agency must not wait for them.
+
+
+class TallyRefresh(models.Model):
+    """The last refresh (one row): when it committed, the date its classes were computed as of, how long."""
+
+    refreshed_at = models.DateTimeField(_("refreshed at"))
+    as_of = models.DateField(_("as of"))
+    seconds = models.FloatField(_("duration (s)"), default=0)
+
+    class Meta:
+        verbose_name = _("dashboard refresh")
+        verbose_name_plural = _("dashboard refreshes")
+
+    def __str__(self) -> str:
+        return f"{self.refreshed_at:%Y-%m-%d %H:%M} ({self.seconds:.1f} s)"
+
+
+class DocumentTally(models.Model):
+    """Non-secret documents of an agency counted on one day (arrival or issue), or in a whole month (`day`
+    null), in one channel class."""
+
+    agency_id = models.BigIntegerField()
+    month = models.DateField()
+    day = models.DateField(null=True)
+    channel = models.CharField(max_length=8)
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "agency_id"], name="dash_doctally_day_idx"),
+                   models.Index(fields=["month", "agency_id"], name="dash_doctally_month_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.day or self.month} {self.channel}: {self.n}"
+
+
+class HandlingTally(models.Model):
+    """Handled targets (lead, co-ordinating) of the non-secret documents that arrived on one day: per agency of
+    the case and of the document, unit (a person directed personally: their unit) and class as of the refresh;
+    with the summed handling time of the completed ones. A row per day, and one per whole month (`day` null)."""
+
+    agency_id = models.BigIntegerField()
+    document_agency_id = models.BigIntegerField()
+    unit_id = models.BigIntegerField(null=True)
+    month = models.DateField()
+    day = models.DateField(null=True)
+    cls = models.CharField(max_length=12)
+    n = models.PositiveIntegerField()
+    took = models.DurationField(null=True)
+    took_n = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "agency_id"], name="dash_handtally_day_idx"),
+                   models.Index(fields=["month", "agency_id"], name="dash_handtally_month_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id}/{self.unit_id} {self.day or self.month} {self.cls}: {self.n}"
+
+
+class QueueTally(models.Model):
+    """Open lead and co-ordinating work on non-secret documents per agency (case, document), unit and person,
+    with how much of it is overdue as of the refresh."""
+
+    agency_id = models.BigIntegerField()
+    document_agency_id = models.BigIntegerField()
+    unit_id = models.BigIntegerField(null=True)
+    person_id = models.BigIntegerField(null=True)
+    open = models.PositiveIntegerField()
+    overdue = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.agency_id}/{self.unit_id}/{self.person_id}: {self.open} ({self.overdue} overdue)"

@@ -18,10 +18,9 @@ Scopes (`dashboard_scope`):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import (
-    Avg,
     Case,
     CharField,
     Count,
@@ -32,10 +31,11 @@ from django.db.models import (
     Min,
     Q,
     QuerySet,
+    Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.db.models.functions import Cast, Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
 from accounts import roles
@@ -49,6 +49,8 @@ from workflows import reports as handling_reports
 from workflows.drafting import Draft, DraftState
 from workflows.drafting_selectors import drafts_for
 from workflows.models import OPEN_ASSIGNMENT_STATES, Assignment, AssignmentState, TargetRole
+
+from .models import DocumentTally, HandlingTally, QueueTally, TallyRefresh
 
 PROVINCE = "province"
 AGENCY = "agency"
@@ -194,17 +196,26 @@ FIGURE_CLASSES = {
 }
 
 
-def channel() -> Case:
+def channel(among: list[int] | None = None) -> Case:
     """A document's channel class. Outgoing: "electronic" is signed digitally and sent electronically,
     "paper" neither (signed on paper, sent on paper), "both" one of the two (a paper original whose scan
     was sent, or a digital signature delivered on paper only). Incoming: received through the exchange, or
-    entered from paper."""
+    entered from paper. `among`: the query counts only these few documents (ids), so each signature and
+    delivery set is read for them alone (by index) instead of hashed whole — the same classes."""
+    signed, sent, received = SIGNED, SENT, RECEIVED
+    if among is not None:
+        signed = Q(pk__in=SigningRequest.objects.filter(state=SigningState.DONE, document_id__in=among)
+                   .values("document_id")) | Q(
+            pk__in=DocumentFile.objects.filter(is_main=True, blob_id__in=_VALID_BLOBS, document_id__in=among)
+            .values("document_id"))
+        sent = Q(pk__in=Delivery.objects.filter(document_id__in=among).values("document_id"))
+        received = Q(pk__in=Delivery.objects.filter(received_document_id__in=among).values("received_document_id"))
     return Case(
-        When(Q(direction=Direction.INCOMING) & RECEIVED, then=Value(_IN_E)),
+        When(Q(direction=Direction.INCOMING) & received, then=Value(_IN_E)),
         When(direction=Direction.INCOMING, then=Value(_IN_P)),
         When(direction=Direction.INTERNAL, then=Value(_INT)),
-        When(SIGNED, then=Case(When(SENT, then=Value(_OUT_E)), default=Value(_OUT_S))),
-        When(SENT, then=Value(_OUT_T)),
+        When(signed, then=Case(When(sent, then=Value(_OUT_E)), default=Value(_OUT_S))),
+        When(sent, then=Value(_OUT_T)),
         default=Value(_OUT_P),
         output_field=CharField(),
     )
@@ -226,17 +237,24 @@ def figure_documents(user, scope: Scope, figure: str, date_from: date, date_to: 
             .select_related("document_type", "agency").order_by("agency__name", "-register_number", "-id"))
 
 
+_CHANNEL_FIGURES = {channel: tuple(figure for figure, classes in FIGURE_CLASSES.items() if channel in classes)
+                    for channel in (_IN_E, _IN_P, _OUT_E, _OUT_S, _OUT_T, _OUT_P, _INT)}
+
+
 def _fold(rows: list[dict], keys: tuple[str, ...]) -> list[dict]:
-    """Rows of (keys..., channel, n) into one row per key with every document figure (a few hundred
-    aggregate rows at most, never documents)."""
-    folded: dict[tuple, dict] = {}
+    """Rows of (keys..., channel, n) into one row per key with every document figure (aggregate rows, never
+    documents: a few thousand at most, summed per key and class first)."""
+    sums: dict[tuple, int] = {}
     for row in rows:
-        key = tuple(row[k] for k in keys)
-        target = folded.setdefault(key, {**dict(zip(keys, key, strict=True)),
-                                         **dict.fromkeys(DOCUMENT_FIGURES, 0)})
-        for figure, classes in FIGURE_CLASSES.items():
-            if row["channel"] in classes:
-                target[figure] += row["n"]
+        key = (tuple(row[k] for k in keys), row["channel"])
+        sums[key] = sums.get(key, 0) + row["n"]
+    folded: dict[tuple, dict] = {}
+    for (key, channel_class), n in sums.items():
+        target = folded.get(key)
+        if target is None:
+            target = folded[key] = {**dict(zip(keys, key, strict=True)), **dict.fromkeys(DOCUMENT_FIGURES, 0)}
+        for figure in _CHANNEL_FIGURES[channel_class]:
+            target[figure] += n
     return list(folded.values())
 
 
@@ -253,20 +271,33 @@ def document_counts(user, scope: Scope, date_from: date, date_to: date,
     return sorted(folded, key=lambda r: (r[group_by] is None, r[group_by] or 0))
 
 
-def monthly_and_agency_counts(user, scope: Scope, date_from: date, date_to: date) -> tuple[list[dict], list[dict]]:
+def monthly_and_agency_counts(user, scope: Scope, date_from: date, date_to: date,
+                              refresh: TallyRefresh | None = None) -> tuple[list[dict], list[dict]]:
     """Per month of the period ([{"month", figures...}], every month listed) and per agency, from one grouped
-    query over the scope's documents."""
-    rows = list(scope_documents(user, scope).filter(in_period(date_from, date_to)).order_by()
-                .annotate(channel=channel(), month=TruncMonth(period_date(), output_field=DateField()))
+    query over the scope's documents; with a `refresh`, the non-secret ones from the tallies and the secret
+    ones the person may see live (`untallied_documents`)."""
+    among = None
+    documents = scope_documents(user, scope).filter(in_period(date_from, date_to))
+    if refresh:
+        among = list(untallied_documents(user, scope, _among(user, scope, refresh)).filter(in_period(date_from, date_to))
+                     .values_list("pk", flat=True))
+        documents = Document.objects.filter(pk__in=among)
+    rows = list(documents.order_by()
+                .annotate(channel=channel(among), month=TruncMonth(period_date(), output_field=DateField()))
                 .values("agency_id", "month", "channel").annotate(n=Count("pk")))
     for row in rows:
         row["month"] = _as_date(row["month"])
-    by_month = {row["month"]: row for row in _fold(rows, ("month",))}
+    month_rows, agency_rows = rows, rows
+    if refresh:  # summed per month and per agency by the database: a few hundred rows, not agencies × months
+        tallied = _tally_agency(DocumentTally.objects.filter(tally_span(date_from, date_to)), scope).order_by()
+        month_rows = rows + list(tallied.values("month", "channel").annotate(n=Sum("n")))
+        agency_rows = rows + list(tallied.values("agency_id", "channel").annotate(n=Sum("n")))
+    by_month = {row["month"]: row for row in _fold(month_rows, ("month",))}
     months, current = [], date_from.replace(day=1)
     while current <= date_to:
         months.append(by_month.get(current, {"month": current, **dict.fromkeys(DOCUMENT_FIGURES, 0)}))
         current = (current.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return months, sorted(_fold(rows, ("agency_id",)), key=lambda r: r["agency_id"])
+    return months, sorted(_fold(agency_rows, ("agency_id",)), key=lambda r: r["agency_id"])
 
 
 def monthly_counts(user, scope: Scope, date_from: date, date_to: date) -> list[dict]:
@@ -300,15 +331,19 @@ def handling_class(as_of: date) -> Case:
     )
 
 
-def handled_targets(user, scope: Scope, date_from: date, date_to: date) -> QuerySet[Assignment]:
+def handled_targets(user, scope: Scope, date_from: date, date_to: date,
+                    among: list[int] | None = None) -> QuerySet[Assignment]:
     """The handled targets the scope counts: for an agency or unit, exactly workflows' handling report rows
     (`workflows.reports.handled_targets`, the same access rule); for the province, the lead and co-ordinating
-    targets of the cases of the scope's documents that arrived in the period."""
+    targets of the cases of the scope's documents that arrived in the period. `among`: only those of these
+    documents (ids), which for the province are already within its rule (`untallied_ids`)."""
     if not scope.province:
         rows = handling_reports.handled_targets(user, date_from, date_to, scope.unit_id)
+        if among is not None:
+            rows = rows.filter(case__document_id__in=among)
         return rows.select_related(None).order_by()
     rows = Assignment.objects.filter(
-        province_filter(user, scope, "case__document__"),
+        province_filter(user, scope, "case__document__") if among is None else Q(case__document_id__in=among),
         case__document__arrival_date__gte=date_from, case__document__arrival_date__lte=date_to,
         role__in=(TargetRole.LEAD, TargetRole.COORDINATE),
     ).exclude(state=AssignmentState.FOR_INFORMATION)
@@ -320,25 +355,51 @@ def handling_group(scope: Scope):
     return F("case__agency_id") if scope.province else Coalesce("unit_id", "user__unit_id")
 
 
-def handling_counts(user, scope: Scope, date_from: date, date_to: date, as_of: date | None = None) -> list[dict]:
+def _took():
+    return ExpressionWrapper(F("completed_at") - F("created_at"), output_field=DurationField())
+
+
+_TOOK_COUNTED = _DONE & Q(completed_at__isnull=False)  # the completed targets whose handling time is averaged
+
+
+def _handling_sums(rows: QuerySet[Assignment], group, as_of: date) -> list[dict]:
+    """Per group: targets per class, and the summed handling time (directed to completed) with its count."""
+    return list(rows.alias(cls=handling_class(as_of)).annotate(group=group).values("group")
+                .annotate(total=Count("pk"), **{cls: Count("pk", filter=Q(cls=cls)) for cls in handling_reports.CLASSES},
+                          took=Sum(_took(), filter=_TOOK_COUNTED), took_n=Count("pk", filter=_TOOK_COUNTED))
+                .order_by())
+
+
+def handling_counts(user, scope: Scope, date_from: date, date_to: date, as_of: date | None = None,
+                    refresh: TallyRefresh | None = None) -> list[dict]:
     """Per unit (agency for the province): targets per class and the average handling time in days of the
-    completed ones (directed to completed). One grouped query."""
+    completed ones (directed to completed). One grouped query; with a `refresh`, the non-secret documents'
+    targets from the tallies (classified as of the refresh, the same day) and the rest live."""
     as_of = as_of or timezone.localdate()
-    took = ExpressionWrapper(F("completed_at") - F("created_at"), output_field=DurationField())
-    rows = (handled_targets(user, scope, date_from, date_to)
-            .alias(cls=handling_class(as_of)).annotate(group=handling_group(scope))
-            .values("group")
-            .annotate(total=Count("pk"),
-                      **{cls: Count("pk", filter=Q(cls=cls)) for cls in handling_reports.CLASSES},
-                      took=Avg(took, filter=_DONE & Q(completed_at__isnull=False)))
-            .order_by("group"))
-    rows = list(rows)
+    keys = ("total", *handling_reports.CLASSES, "took_n")
+    if refresh:
+        rows = _handling_sums(handled_targets(user, scope, date_from, date_to, _among(user, scope, refresh)), handling_group(scope),
+                              as_of)
+        rows += list(_tally_agency(HandlingTally.objects.filter(tally_span(date_from, date_to)), scope)
+                     .annotate(group=F("agency_id") if scope.province else F("unit_id")).values("group")
+                     .annotate(total=Sum("n"), **{cls: Sum("n", filter=Q(cls=cls)) for cls in handling_reports.CLASSES},
+                               took=Sum("took"), took_n=Sum("took_n")).order_by())
+    else:
+        rows = _handling_sums(handled_targets(user, scope, date_from, date_to), handling_group(scope), as_of)
+    sums: dict = {}
+    for row in rows:
+        target = sums.setdefault(row["group"], {"group": row["group"], **dict.fromkeys(keys, 0), "took": None})
+        for key in keys:
+            target[key] += row[key] or 0
+        if row["took"] is not None:
+            target["took"] = row["took"] if target["took"] is None else target["took"] + row["took"]
+    rows = [row for row in sums.values() if row["total"]]
     names = _group_names(scope, {row["group"] for row in rows})
     for row in rows:
         row["label"] = names.get(row["group"], "")
         row["key"] = "none" if row["group"] is None else str(row["group"])
-        took_value = row.pop("took")
-        row["days"] = round(took_value.total_seconds() / 86400, 1) if took_value is not None else None
+        took_value, took_n = row.pop("took"), row.pop("took_n")
+        row["days"] = round(took_value.total_seconds() / took_n / 86400, 1) if took_value is not None and took_n else None
     rows.sort(key=lambda r: (r["group"] is None, r["label"]))
     return rows
 
@@ -370,10 +431,14 @@ def _for_list(rows: QuerySet[Assignment]) -> QuerySet[Assignment]:
 # --- open work and drafts waiting for signature ------------------------------------------------------
 
 
-def open_work(user, scope: Scope) -> QuerySet[Assignment]:
-    """Open lead and co-ordinating work on the scope's documents now (whatever the period)."""
+def open_work(user, scope: Scope, among: list[int] | None = None) -> QuerySet[Assignment]:
+    """Open lead and co-ordinating work on the scope's documents now (whatever the period); `among` as for
+    `handled_targets`."""
     documents = (province_filter(user, scope, "case__document__") if scope.province
                  else Q(case__document__in=scope_documents(user, scope).values("pk")))
+    if among is not None:
+        documents = (Q(case__document_id__in=among) if scope.province
+                     else documents & Q(case__document_id__in=among))
     rows = Assignment.objects.filter(state__in=OPEN_ASSIGNMENT_STATES).exclude(role=TargetRole.INFORM).filter(documents)
     if scope.agency_id:
         rows = rows.filter(case__agency_id=scope.agency_id)
@@ -388,16 +453,25 @@ def queue_group(by: str):
     return Coalesce("unit_id", "user__unit_id") if by == "unit" else Coalesce("assignee_id", "user_id")
 
 
-def heaviest_queues(user, scope: Scope, as_of: date | None = None,
-                    limit: int = TOP) -> tuple[list[dict], list[dict]]:
+def _queue_pairs(rows: QuerySet[Assignment], as_of: date) -> QuerySet:
+    return (rows.annotate(unit_group=queue_group("unit"), person_group=queue_group("person"))
+            .values("unit_group", "person_group")
+            .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=as_of))).order_by())
+
+
+def heaviest_queues(user, scope: Scope, as_of: date | None = None, limit: int = TOP,
+                    refresh: TallyRefresh | None = None) -> tuple[list[dict], list[dict]]:
     """The units and the people with most open work, with how much of it is overdue: one query grouped by
-    (unit, person), whose few thousand rows at most are summed per unit and per person."""
+    (unit, person), whose few thousand rows at most are summed per unit and per person (with a `refresh`:
+    the tallied pairs of the non-secret documents and the live ones of the rest)."""
     from accounts.models import User
 
     as_of = as_of or timezone.localdate()
-    pairs = (open_work(user, scope).annotate(unit_group=queue_group("unit"), person_group=queue_group("person"))
-             .values("unit_group", "person_group")
-             .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=as_of))))
+    pairs = list(_queue_pairs(open_work(user, scope, _among(user, scope, refresh) if refresh else None), as_of))
+    if refresh:
+        pairs += list(_tally_agency(QueueTally.objects.all(), scope)
+                      .values(unit_group=F("unit_id"), person_group=F("person_id"))
+                      .annotate(open=Sum("open"), overdue=Sum("overdue")).order_by())
     sums: dict[str, dict] = {"unit": {}, "person": {}}
     for pair in pairs:
         for by in ("unit", "person"):
@@ -458,6 +532,139 @@ def drafts_by_signer(user, scope: Scope, limit: int = TOP) -> list[dict]:
     return rows
 
 
+# --- summary tables: what they hold, and the rest read live -------------------------------------------
+#
+# The tallies (dashboard.models, rebuilt by services.refresh_tallies every few minutes) hold the non-secret
+# documents' figures, grouped by the same expressions the live queries use (the `*_tally_source` querysets
+# below, compiled into INSERT … SELECT). For the province and an agency, a page reads them and adds, live,
+# what they do not hold: the scope's rows of any document other than the non-secret ones of the scope's
+# agency (or of every agency) — for the province the secret documents the person may see, a small set.
+# The unit scope, and anybody without the agencies' role permission (their agency's non-secret documents are
+# not all visible to them), stay live. Every figure is then the live one as of the refresh; the lists behind
+# the figures are always live.
+
+TALLY_MAX_AGE = timedelta(minutes=10)  # older tallies (a stopped worker) are not read: the page counts live
+
+
+def tally_refresh(user, scope: Scope, as_of: date | None = None, now: datetime | None = None) -> TallyRefresh | None:
+    """The refresh a page may read for this scope, or None (count live): none yet, older than TALLY_MAX_AGE,
+    classified as of another day, the unit scope, or a person who does not see their agency's documents."""
+    if scope.unit_id is not None:
+        return None
+    if not scope.province and not user.has_perm("documents.view_document"):
+        return None
+    refresh = TallyRefresh.objects.filter(pk=1).first()
+    now = now or timezone.now()
+    if (refresh is None or refresh.as_of != (as_of or timezone.localdate(now))
+            or not timedelta(0) <= now - refresh.refreshed_at <= TALLY_MAX_AGE):
+        return None
+    return refresh
+
+
+def _tally_agency(rows: QuerySet, scope: Scope) -> QuerySet:
+    """Tally rows of the scope: all of them for the whole province, else those of the agency (its cases and
+    its documents)."""
+    if not scope.agency_id:
+        return rows
+    if rows.model is DocumentTally:
+        return rows.filter(agency_id=scope.agency_id)
+    return rows.filter(agency_id=scope.agency_id, document_agency_id=scope.agency_id)
+
+
+def untallied_ids(user, scope: Scope) -> list[int]:
+    """The documents of the scope's rule the tallies do not hold (read once per page, a small set): for the
+    province the secret documents the person may see (of its agency, if one); for an agency, those the person
+    may see other than the agency's non-secret ones (secret ones, and others' documents shared with them)."""
+    documents = visible_documents(user)
+    if scope.province:
+        documents = documents.exclude(confidentiality=Confidentiality.NORMAL)
+        if scope.agency_id:
+            documents = documents.filter(agency_id=scope.agency_id)
+    else:
+        documents = documents.exclude(confidentiality=Confidentiality.NORMAL, agency_id=scope.agency_id)
+    return list(documents.order_by().values_list("pk", flat=True))
+
+
+def _among(user, scope: Scope, refresh: TallyRefresh) -> list[int]:
+    """`untallied_ids`, read once per refresh object (one page's figures)."""
+    if getattr(refresh, "among", None) is None:
+        refresh.among = untallied_ids(user, scope)
+    return refresh.among
+
+
+def untallied_documents(user, scope: Scope, among: list[int] | None = None) -> QuerySet[Document]:
+    """The scope's documents the tallies do not hold."""
+    among = untallied_ids(user, scope) if among is None else among
+    documents = Document.objects.filter(pk__in=among)
+    return documents.filter(agency_id=scope.agency_id) if scope.agency_id else documents
+
+
+# The rows of each tally, as grouped querysets (one source of truth with the live figures): each selects
+# columns named `t_<tally field>`; services.refresh_tallies inserts them with INSERT … SELECT.
+
+# Each tally has a row per day and one per whole month (`day` null): a period reads its whole months from the
+# month rows and its ragged ends from the day rows (`tally_span`), a tenth of the rows for a year.
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def tally_span(date_from: date, date_to: date) -> Q:
+    """The tally rows that together count [date_from, date_to] once: its whole months, and its other days."""
+    first_whole = date_from if date_from.day == 1 else _next_month(date_from)
+    end_whole = _next_month(date_to) if _next_month(date_to) - timedelta(days=1) == date_to else date_to.replace(day=1)
+    if first_whole >= end_whole:
+        return Q(day__gte=date_from, day__lte=date_to)
+    return (Q(day__isnull=True, month__gte=first_whole, month__lt=end_whole)
+            | Q(day__gte=date_from, day__lt=first_whole) | Q(day__gte=end_whole, day__lte=date_to))
+
+
+def _spans(rows: QuerySet, when, whole_months: bool) -> QuerySet:
+    return rows.annotate(t_month=TruncMonth(when, output_field=DateField()),
+                         t_day=Cast(Value(None), DateField()) if whole_months else when)
+
+
+def document_tally_source(whole_months: bool) -> QuerySet:
+    rows = (Document.objects.filter(confidentiality=Confidentiality.NORMAL,
+                                    direction__in=(Direction.INCOMING, Direction.OUTGOING, Direction.INTERNAL))
+            .alias(t_when=period_date()).filter(t_when__isnull=False)
+            .annotate(t_agency_id=F("agency_id"), t_channel=channel()))
+    return (_spans(rows, period_date(), whole_months)
+            .values("t_agency_id", "t_month", "t_day", "t_channel").annotate(t_n=Count("pk")).order_by())
+
+
+def handling_tally_source(as_of: date, whole_months: bool) -> QuerySet:
+    rows = Assignment.objects.filter(
+        case__document__confidentiality=Confidentiality.NORMAL, case__document__arrival_date__isnull=False,
+        role__in=(TargetRole.LEAD, TargetRole.COORDINATE),
+    ).exclude(state=AssignmentState.FOR_INFORMATION)
+    rows = rows.annotate(t_agency_id=F("case__agency_id"), t_document_agency_id=F("case__document__agency_id"),
+                         t_unit_id=handling_group(Scope(AGENCY, None)), t_cls=handling_class(as_of))
+    return (_spans(rows, F("case__document__arrival_date"), whole_months)
+            .values("t_agency_id", "t_document_agency_id", "t_unit_id", "t_month", "t_day", "t_cls")
+            .annotate(t_n=Count("pk"), t_took=Sum(_took(), filter=_TOOK_COUNTED),
+                      t_took_n=Count("pk", filter=_TOOK_COUNTED))
+            .order_by())
+
+
+def queue_tally_source(as_of: date) -> QuerySet:
+    rows = (Assignment.objects.filter(state__in=OPEN_ASSIGNMENT_STATES).exclude(role=TargetRole.INFORM)
+            .filter(case__document__confidentiality=Confidentiality.NORMAL))
+    return (rows.annotate(t_agency_id=F("case__agency_id"), t_document_agency_id=F("case__document__agency_id"),
+                          t_unit_id=queue_group("unit"), t_person_id=queue_group("person"))
+            .values("t_agency_id", "t_document_agency_id", "t_unit_id", "t_person_id")
+            .annotate(t_open=Count("pk"), t_overdue=Count("pk", filter=Q(due_date__lt=as_of)))
+            .order_by())
+
+
+def tally_sources(as_of: date) -> list[tuple[type, QuerySet]]:
+    return [(DocumentTally, document_tally_source(whole_months=False)),
+            (DocumentTally, document_tally_source(whole_months=True)),
+            (HandlingTally, handling_tally_source(as_of, whole_months=False)),
+            (HandlingTally, handling_tally_source(as_of, whole_months=True)),
+            (QueueTally, queue_tally_source(as_of))]
+
+
 # --- everything on one page ------------------------------------------------------------------------
 
 
@@ -476,30 +683,35 @@ class Figures:
     person_queues: list[dict] = field(default_factory=list)
     drafts_waiting: int = 0
     drafts_by_signer: list[dict] = field(default_factory=list)
+    refreshed_at: datetime | None = None  # the tallies' refresh read (None: every figure counted live)
 
     @staticmethod
     def share(part: int, whole: int) -> float | None:
         return round(100 * part / whole, 1) if whole else None
 
 
-def dashboard_figures(user, scope: Scope, date_from: date, date_to: date, as_of: date | None = None) -> Figures:
-    """Every figure of the dashboard (seven aggregate queries, none per document)."""
+def dashboard_figures(user, scope: Scope, date_from: date, date_to: date, as_of: date | None = None, *,
+                      tallies: bool = True) -> Figures:
+    """Every figure of the dashboard (seven aggregate queries, none per document): from the summary tables plus
+    the live rest when a recent refresh may be read (`tally_refresh`), else live (`tallies=False`: live)."""
     as_of = as_of or timezone.localdate()
-    months, per_agency = monthly_and_agency_counts(user, scope, date_from, date_to)
+    refresh = tally_refresh(user, scope, as_of) if tallies else None
+    months, per_agency = monthly_and_agency_counts(user, scope, date_from, date_to, refresh)
     totals = {name: sum(r[name] for r in per_agency) for name in DOCUMENT_FIGURES}
     by_agency = []
     if scope.province and not scope.agency_id:
         names = dict(Agency.objects.filter(pk__in=[r["agency_id"] for r in per_agency]).values_list("pk", "name"))
         by_agency = sorted(({**row, "label": names.get(row["agency_id"], "")} for row in per_agency),
                            key=lambda r: r["label"])
-    handling = handling_counts(user, scope, date_from, date_to, as_of)
+    handling = handling_counts(user, scope, date_from, date_to, as_of, refresh)
     handling_total = {key: sum(r[key] for r in handling) for key in ("total", *handling_reports.CLASSES)}
     drafts = drafts_by_signer(user, scope)
-    unit_queues, person_queues = heaviest_queues(user, scope, as_of)
+    unit_queues, person_queues = heaviest_queues(user, scope, as_of, refresh=refresh)
     return Figures(
         scope=scope, date_from=date_from, date_to=date_to, as_of=as_of, totals=totals,
         months=months, by_agency=by_agency,
         handling=handling, handling_total=handling_total,
         unit_queues=unit_queues, person_queues=person_queues,
         drafts_waiting=waiting_drafts(user, scope).count(), drafts_by_signer=drafts,
+        refreshed_at=refresh.refreshed_at if refresh else None,
     )

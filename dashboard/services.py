@@ -4,12 +4,13 @@ body: idempotent, one file per job whatever the redeliveries) and taking the fil
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +20,16 @@ from eoffice.tasking import publish_on_commit
 from workflows import reports as handling_reports
 
 from . import events, reports, selectors
-from .models import JobState, ReportFormat, ReportJob, ReportKind
+from .models import (
+    DocumentTally,
+    HandlingTally,
+    JobState,
+    QueueTally,
+    ReportFormat,
+    ReportJob,
+    ReportKind,
+    TallyRefresh,
+)
 
 logger = logging.getLogger(__name__)
 TASK = "dashboard.tasks.build_report"
@@ -115,3 +125,43 @@ def open_report(actor, job_id: int):
         record_event(actor=actor, verb=events.REPORT_DOWNLOADED, target=job, agency_id=actor.agency_id,
                      data={"kind": job.kind, "format": job.format, "file": job.file_name})
     return job, default_storage.open(job.file.name, "rb")
+
+
+# --- the dashboard's summary tables ----------------------------------------------------------------------
+
+
+def refresh_tallies(now=None) -> TallyRefresh:
+    """Rebuild every tally from the live figures' own grouped querysets (`selectors.tally_sources`, compiled
+    into INSERT … SELECT: nothing goes through Python) and record the refresh, in one transaction: a reader
+    sees the previous tallies until it commits, never half of them. Concurrent runs wait for each other on the
+    refresh row; running again gives the same rows (idempotent)."""
+    started = time.monotonic()
+    with transaction.atomic():
+        TallyRefresh.objects.get_or_create(pk=1, defaults={"refreshed_at": timezone.now(),
+                                                           "as_of": timezone.localdate()})
+        refresh = TallyRefresh.objects.select_for_update().get(pk=1)
+        now = now or timezone.now()
+        as_of = timezone.localdate(now)
+        with connection.cursor() as cursor:
+            for model in (DocumentTally, HandlingTally, QueueTally):
+                cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
+            for model, source in selectors.tally_sources(as_of):
+                sql, params = source.query.sql_with_params()
+                fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+                columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+                picked = ", ".join(f"source.{connection.ops.quote_name('t_' + f.attname)}" for f in fields)
+                cursor.execute(f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) "  # noqa: S608
+                               f"SELECT {picked} FROM ({sql}) source", params)
+        # The moment the figures were read: the start of the transaction's first statement (READ COMMITTED
+        # reads each statement's own snapshot, so a change committed meanwhile is in the next refresh).
+        refresh.refreshed_at, refresh.as_of = now, as_of
+        refresh.seconds = time.monotonic() - started
+        refresh.save()
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # Each refresh leaves the previous rows dead: reclaim them now rather than when autovacuum comes by,
+        # or every page reads through them (and give the planner the new row counts).
+        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (DocumentTally, HandlingTally, QueueTally))
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {tables}")
+    logger.info("Dashboard tallies refreshed in %.1f s", refresh.seconds)
+    return refresh

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, ngã, hỏi, nặng
 _VOWELS = set("aăâeêioôơuưy")
@@ -18,6 +19,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=65536)  # a language has a few thousand syllables: indexing a file re-meets the same ones
 def _place_tone(syllable: str) -> str:
     decomposed = unicodedata.normalize("NFD", syllable)
     tones = [ch for ch in decomposed if ch in _TONE_MARKS]

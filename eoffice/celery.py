@@ -36,6 +36,7 @@ TASK_ROUTES = {
     "notifications.tasks.send_digests": {"queue": "maintenance"},
     "notifications.tasks.sweep": {"queue": "maintenance"},
     "dashboard.tasks.build_report": {"queue": "default"},
+    "dashboard.tasks.refresh_tallies": {"queue": "maintenance"},
 }
 
 app = Celery("eoffice")
@@ -107,6 +108,12 @@ app.conf.update(
             "task": "notifications.tasks.sweep",
             # Notice events and e-mails a dead broker or worker dropped (tests shorten it too).
             "schedule": float(os.environ.get("SWEEP_INTERVAL_SECONDS", "") or 60),
+        },
+        "refresh-dashboard-tallies": {
+            "task": "dashboard.tasks.refresh_tallies",
+            # The dashboard's summary tables; a page reads them while under 10 minutes old (else it counts
+            # live), so they are rebuilt well within that. Idempotent.
+            "schedule": 300.0,
         },
         "send-notice-digests": {
             "task": "notifications.tasks.send_digests",

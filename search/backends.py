@@ -9,7 +9,8 @@ PostgreSQL (the `simple` configuration: no stemming, no stop words, as Vietnames
   what matches.
 - `head_vector`: exact head and folded head (A) and folded metadata (B), small and stored inline; it ranks,
   so ranking never reads the files' words (a rank over `vector` would de-TOAST every matching row).
-- `body_vector`: the files' words, kept so that a change of metadata does not re-read the files.
+A change of metadata rewrites the head and keeps the files' words: they are the weight-D part of `vector`
+(`ts_filter(vector, '{d}')`), so they are stored once and the files are not read again.
 Diacritics are folded in Python rather than by the `unaccent` extension: the same folding then serves SQLite,
 and the tone-placement rule of documents.text (which unaccent does not know) applies first.
 
@@ -32,8 +33,7 @@ TABLE = "search_searchentry"
 SCHEMA = {
     "postgresql": [
         "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-        f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS head_vector tsvector, "
-        "ADD COLUMN IF NOT EXISTS body_vector tsvector, ADD COLUMN IF NOT EXISTS vector tsvector",
+        f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS head_vector tsvector, ADD COLUMN IF NOT EXISTS vector tsvector",
         f"CREATE INDEX IF NOT EXISTS search_entry_vector_gin ON {TABLE} USING gin (vector)",
         f"CREATE INDEX IF NOT EXISTS search_entry_notation_trgm ON {TABLE} USING gin (notation_key gin_trgm_ops)",
         f"CREATE INDEX IF NOT EXISTS search_entry_names_trgm ON {TABLE} USING gin (names_key gin_trgm_ops)",
@@ -48,8 +48,7 @@ DROP_SCHEMA = {
         "DROP INDEX IF EXISTS search_entry_names_trgm",
         "DROP INDEX IF EXISTS search_entry_notation_trgm",
         "DROP INDEX IF EXISTS search_entry_vector_gin",
-        f"ALTER TABLE {TABLE} DROP COLUMN IF EXISTS vector, DROP COLUMN IF EXISTS body_vector, "
-        "DROP COLUMN IF EXISTS head_vector",
+        f"ALTER TABLE {TABLE} DROP COLUMN IF EXISTS vector, DROP COLUMN IF EXISTS head_vector",
     ],
     "sqlite": ["DROP TABLE IF EXISTS search_fts"],
 }
@@ -77,22 +76,22 @@ class PostgresBackend:
     vendor = "postgresql"
 
     def write(self, rows: list[IndexRow]) -> None:
-        with connection.cursor() as cursor:
-            bodies = [(row.body, row.entry_id) for row in rows if row.body is not None]
-            if bodies:
-                cursor.executemany(
-                    f"UPDATE {TABLE} SET body_vector = setweight(to_tsvector('simple', %s), 'D') WHERE id = %s",
-                    bodies,
-                )
-            cursor.executemany(
-                f"UPDATE {TABLE} SET "
-                "head_vector = setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'A')"
+        head = ("head_vector = setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'A')"
                 " || setweight(to_tsvector('simple', %s), 'B'), "
-                "vector = setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B')"
-                " || coalesce(body_vector, ''::tsvector) "
-                "WHERE id = %s",
-                [(row.head_exact, row.head, row.meta, row.head, row.meta, row.entry_id) for row in rows],
-            )
+                "vector = setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B')")
+        with connection.cursor() as cursor:
+            with_body = [(row.head_exact, row.head, row.meta, row.head, row.meta, row.body, row.entry_id)
+                         for row in rows if row.body is not None]
+            if with_body:
+                cursor.executemany(
+                    f"UPDATE {TABLE} SET {head} || setweight(to_tsvector('simple', %s), 'D') WHERE id = %s", with_body)
+            # Metadata only: the files' words are the weight-D part of the stored vector, kept as they are.
+            without_body = [(row.head_exact, row.head, row.meta, row.head, row.meta, row.entry_id)
+                            for row in rows if row.body is None]
+            if without_body:
+                cursor.executemany(
+                    f"UPDATE {TABLE} SET {head} || coalesce(ts_filter(vector, '{{d}}'), ''::tsvector) WHERE id = %s",
+                    without_body)
 
     def delete(self, entry_ids: list[int]) -> None:
         """Nothing to do: the words are columns of the deleted rows."""

@@ -23,7 +23,7 @@ SORT_LABELS = {
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("Search for"), required=False, max_length=500,
                         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "aria-label": _("Search for"),
-                                                      "placeholder": _("Words, a phrase in quotes, or a number like 12/QĐ-UBND")}))
+                                                      "placeholder": _("Words, a phrase in quotes, or a number like 12/QD-UBND")}))
     notation = forms.CharField(label=_("Number / notation contains"), required=False, max_length=60)
     names = forms.CharField(label=_("Issuing body or signer contains"), required=False, max_length=200)
     direction = forms.ChoiceField(label=pgettext_lazy("incoming or outgoing", "Direction"), required=False,

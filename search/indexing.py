@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
@@ -218,9 +218,22 @@ def index_documents(document_ids: Iterable[int], *, bodies: Iterable[int] = ()) 
             changed.append(entry)
             body = index_text(_body(texts.get(document.pk, []))) if document.pk in bodies else None
             rows.append(IndexRow(entry.pk, exact_index_text(head), index_text(head), index_text(meta), body))
-        SearchEntry.objects.bulk_update(changed, _FACET_FIELDS)
+        _save_facets(changed)
         backend().write(rows)
     return len(rows)
+
+
+def _save_facets(entries: list[SearchEntry]) -> None:
+    """One UPDATE per entry through executemany: bulk_update's CASE per field and row cost more Python time
+    than the rows cost the database (1.5x the indexing speed, bench/README.md)."""
+    if not entries:
+        return
+    fields = [SearchEntry._meta.get_field(name) for name in _FACET_FIELDS]
+    columns = ", ".join(f"{connection.ops.quote_name(field.column)} = %s" for field in fields)
+    rows = [[field.get_db_prep_save(getattr(entry, field.attname), connection) for field in fields] + [entry.pk]
+            for entry in entries]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {SearchEntry._meta.db_table} SET {columns} WHERE id = %s", rows)
 
 
 _FACET_FIELDS = [
@@ -272,7 +285,7 @@ def index_drafts(draft_ids: Iterable[int]) -> int:
             changed.append(entry)
             rows.append(IndexRow(entry.pk, exact_index_text(draft.subject), index_text(draft.subject),
                                  index_text(meta), ""))
-        SearchEntry.objects.bulk_update(changed, _FACET_FIELDS)
+        _save_facets(changed)
         backend().write(rows)
     return len(rows)
 

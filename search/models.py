@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Agency, Unit
+from documents.lookups import AnyOf
 from documents.models import Direction, Document, DocumentType, Register
 from workflows.drafting import Draft
 
@@ -81,6 +82,11 @@ class SearchEntry(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# `document_id__any_of` / `draft_id__any_of`: the permission filter's `= ANY(ARRAY(subquery))` (search.selectors).
+for _field in ("document", "draft"):
+    SearchEntry._meta.get_field(_field).register_lookup(AnyOf)
 
 
 class SavedSearch(models.Model):

@@ -15,7 +15,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.db import connection
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Left
 
 from accounts.models import Agency, Unit
 from documents.models import Document, DocumentFile, DocumentType, Register
@@ -27,18 +29,25 @@ from .models import SearchEntry
 from .text import ParsedQuery, Segment, fold, highlight, keywords, parse_query
 
 PER_PAGE = 20
+SNIPPET_SOURCE = 30_000  # characters of a file searched for its snippet
 SORTS = ("relevance", "newest", "oldest")
 # Facet name -> entry field; the first group is counted in one grouped query.
 SMALL_FACETS = ("direction", "document_type", "year", "urgency", "state", "signature")
 LARGE_FACETS = ("agency", "unit", "register")
 
 
-def visible_entries(user) -> QuerySet[SearchEntry]:
-    """Index entries of the documents and drafts `user` may see (the registry's permission rules)."""
+def visible_entries(user, *, plan_with_index: bool = False) -> QuerySet[SearchEntry]:
+    """Index entries of the documents and drafts `user` may see (the registry's permission rules).
+
+    The permitted ids are read once, as `= ANY(ARRAY(subquery))` (documents.lookups): with `IN (subquery)`
+    PostgreSQL tested the words of all 200,000 entries before the permission (bench/README.md, Search).
+    `plan_with_index`: keep `IN`, for a look-up that an index answers first (a notation)."""
     if not user.is_authenticated or not user.is_active:
         return SearchEntry.objects.none()
+    lookup = "in" if plan_with_index else "any_of"
     return SearchEntry.objects.filter(
-        Q(document_id__in=visible_documents(user).values("id")) | Q(draft_id__in=drafts_for(user).values("id")),
+        Q(**{f"document_id__{lookup}": visible_documents(user).order_by().values("id")})
+        | Q(**{f"draft_id__{lookup}": drafts_for(user).order_by().values("id")}),
         indexed_at__isnull=False,
     )
 
@@ -119,37 +128,91 @@ def search(user, text: str, filters: Filters | None = None, *, sort: str = "rele
     whole match."""
     query = parse_query(text)
     filters = filters or Filters()
-    entries = filters.apply(visible_entries(user))
+    entries = filters.apply(visible_entries(user, plan_with_index=bool(query.notations) and not query.terms))
     match = None if query.is_empty else backend().match(query)
     if match is not None:
         entries = entries.filter(match.condition)
-    facet_counts = _facets(entries) if facets else {}
-    total = (sum(item.count for item in facet_counts["direction"]) if facets
-             else entries.count())
-    if sort == "newest" or (sort == "relevance" and query.is_empty):
-        ordered = entries.order_by("-issued_date", "-id")
-    elif sort == "oldest":
-        ordered = entries.order_by("issued_date", "id")
-    else:
-        ordered = entries.annotate(rank=match.rank).order_by("-rank", "-issued_date", "-id")
     page = max(1, page)
-    rows = list(ordered.select_related("document_type", "agency")[(page - 1) * per_page: page * per_page])
+    if sort == "newest" or (sort == "relevance" and match is None):
+        order = ("-issued_date", "-id")
+    elif sort == "oldest":
+        order = ("issued_date", "id")
+    else:
+        entries = entries.annotate(rank=match.rank)
+        order = ("-rank", "-issued_date", "-id")
+    if facets and connection.vendor == "postgresql":
+        page_ids, ranks, facet_counts = _page_and_facets(entries, order, page, per_page)
+        by_id = SearchEntry.objects.select_related("document_type", "agency").in_bulk(page_ids)
+        rows = [by_id[pk] for pk in page_ids if pk in by_id]
+        for row in rows:
+            row.rank = ranks[row.pk]
+    else:
+        facet_counts = _facets(entries) if facets else {}
+        rows = list(entries.order_by(*order).select_related("document_type", "agency")
+                    [(page - 1) * per_page: page * per_page])
+    total = sum(item.count for item in facet_counts["direction"]) if facets else entries.count()
     return Results(query=query, total=total, hits=_hits(rows, query), facets=facet_counts, page=page,
                    per_page=per_page)
 
 
+_FACET_COLUMNS = {"document_type": "document_type_id", "agency": "agency_id", "unit": "unit_id",
+                  "register": "register_id"}
+
+
+def _facet_columns() -> tuple[tuple[str, ...], list[str]]:
+    names = (*SMALL_FACETS, *LARGE_FACETS)
+    return names, [_FACET_COLUMNS.get(name, name) for name in names]
+
+
+def _page_and_facets(entries: QuerySet[SearchEntry], order: tuple[str, ...], page: int,
+                     per_page: int) -> tuple[list[int], dict[int, float], dict[str, list[FacetValue]]]:
+    """PostgreSQL: the page's ids and the facets in one statement, over the match computed once
+    (a MATERIALIZED CTE): testing the words of the visible entries is most of a search's time, and the page and
+    the facets would each do it again (bench/README.md, Search)."""
+    names, columns = _facet_columns()
+    ranked = "rank" in order[0]
+    selected = ["id", "issued_date", *columns]
+    inner, params = entries.order_by().values(*selected, *(["rank"] if ranked else [])).query.sql_with_params()
+    quote = connection.ops.quote_name
+    quoted = [quote(column) for column in columns]
+    sort_sql = ", ".join(
+        f"{quote(field.lstrip('-'))} {'DESC NULLS LAST' if field.startswith('-') else 'ASC NULLS LAST'}"
+        for field in order)
+    blanks = ", ".join(["NULL"] * len(columns) * 2)
+    sql = (
+        f"WITH matched AS MATERIALIZED ({inner}) "
+        f"SELECT 1 AS part, NULL::bigint AS id, NULL::float8 AS rank, {', '.join(quoted)}, "
+        f"{', '.join(f'GROUPING({column})' for column in quoted)}, COUNT(*) FROM matched "
+        f"GROUP BY GROUPING SETS ({', '.join(f'({column})' for column in quoted)}) "
+        f"UNION ALL (SELECT 0, id, {'rank' if ranked else '0'}, {blanks}, NULL FROM matched "
+        f"ORDER BY {sort_sql} LIMIT %s OFFSET %s)"
+    )
+    counts: dict[str, dict] = {name: defaultdict(int) for name in names}
+    page_ids: list[int] = []
+    ranks: dict[int, float] = {}
+    width = len(columns)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, per_page, (page - 1) * per_page])
+        for row in cursor.fetchall():
+            if row[0] == 0:
+                page_ids.append(row[1])
+                ranks[row[1]] = float(row[2] or 0)
+                continue
+            values, grouped, count = row[3:3 + width], row[3 + width:3 + 2 * width], row[-1]
+            index = grouped.index(0)  # the one column this row is grouped by
+            counts[names[index]][values[index]] += count
+    return page_ids, ranks, {name: _labelled(name, values) for name, values in counts.items()}
+
+
 def _facets(entries: QuerySet[SearchEntry]) -> dict[str, list[FacetValue]]:
-    """Counts per value of each facet, over the whole (permission-filtered) match: two grouped queries."""
-    counts: dict[str, dict] = {name: defaultdict(int) for name in (*SMALL_FACETS, *LARGE_FACETS)}
-    fields = {"document_type": "document_type_id"}
-    small = [fields.get(name, name) for name in SMALL_FACETS]
-    for row in entries.order_by().values(*small).annotate(n=Count("id")):
-        for name, column in zip(SMALL_FACETS, small, strict=True):
-            counts[name][row[column]] += row["n"]
-    large = [f"{name}_id" for name in LARGE_FACETS]
-    for row in entries.order_by().values(*large).annotate(n=Count("id")):
-        for name, column in zip(LARGE_FACETS, large, strict=True):
-            if row[column] is not None:
+    """Counts per value of each facet over the whole (permission-filtered) match, in two grouped queries
+    (SQLite; PostgreSQL takes them with the page, `_page_and_facets`)."""
+    names, _columns = _facet_columns()
+    counts: dict[str, dict] = {name: defaultdict(int) for name in names}
+    for group in (SMALL_FACETS, LARGE_FACETS):
+        group_columns = [_FACET_COLUMNS.get(name, name) for name in group]
+        for row in entries.order_by().values(*group_columns).annotate(n=Count("id")):
+            for name, column in zip(group, group_columns, strict=True):
                 counts[name][row[column]] += row["n"]
     return {name: _labelled(name, values) for name, values in counts.items()}
 
@@ -198,8 +261,9 @@ def _hits(rows: list[SearchEntry], query: ParsedQuery) -> list[Hit]:
     texts: dict[int, list[str]] = defaultdict(list)
     document_ids = [row.document_id for row in rows if row.document_id]
     if words and document_ids:
-        for document_id, text in DocumentFile.objects.filter(document_id__in=document_ids).exclude(text="") \
-                .order_by("-is_main", "id").values_list("document_id", "text"):
+        # The start of each file is enough for a snippet (and a 200-page file is not read for 220 characters).
+        for document_id, text in (DocumentFile.objects.filter(document_id__in=document_ids).exclude(text="")
+                                  .order_by("-is_main", "id").values_list("document_id", Left("text", SNIPPET_SOURCE))):
             texts[document_id].append(text)
     hits = []
     for row in rows:

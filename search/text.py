@@ -34,7 +34,7 @@ STOP_WORDS = frozenset(
 
 def fold_char(char: str) -> str:
     """One character without its marks, lower-cased, always one character long."""
-    if char in "đĐ":
+    if char in "đĐðÐ":
         return "d"
     lowered = char.lower()
     if len(lowered) != 1:
@@ -45,14 +45,23 @@ def fold_char(char: str) -> str:
     return base if len(base) == 1 else lowered
 
 
+# Latin letters with marks (Latin-1, Extended-A/B, Extended Additional: all of Vietnamese) and A-Z, folded once;
+# `fold` is then one str.translate, which runs in C (5x faster than a Python loop over the characters).
+_FOLD_TABLE = {
+    code: fold_char(chr(code))
+    for code in (*range(0x41, 0x5B), *range(0xC0, 0x250), *range(0x1E00, 0x1F00))
+    if fold_char(chr(code)) != chr(code)
+}
+
+
 @lru_cache(maxsize=4096)
 def _fold_word(word: str) -> str:
-    return "".join(fold_char(char) for char in word)
+    return word.translate(_FOLD_TABLE)
 
 
 def fold(text: str) -> str:
-    """`text` without diacritics, lower-cased, the same length (see the module docstring)."""
-    return "".join(fold_char(char) for char in text)
+    """`text` without diacritics, lower-cased, the same length for NFC text (see the module docstring)."""
+    return text.translate(_FOLD_TABLE)
 
 
 def display_text(text: str) -> str:
@@ -174,30 +183,26 @@ class Segment:
 def highlight(text: str, phrases: list[tuple[str, ...]], *, width: int = 220, whole: bool = False) -> list[Segment]:
     """A window of `text` around the first place where a searched word or phrase stands, cut into plain and
     matching segments (rendered with <mark> by the template, escaped: nothing of the file's text is trusted).
-    Empty when nothing matches, unless `whole` (then the start of the text)."""
-    shown = display_text(text)
-    folded = fold(shown)
-    words = [(m.group(0), m.start(), m.end()) for m in _WORD.finditer(folded)] if phrases else []
-    by_first: dict[str, list[tuple[str, ...]]] = {}
-    for phrase in phrases:
-        by_first.setdefault(phrase[0], []).append(phrase)
-    spans: list[tuple[int, int]] = []
-    for index, (word, _start, _end) in enumerate(words):
-        for phrase in by_first.get(word, ()):
-            if tuple(w for w, _s, _e in words[index:index + len(phrase)]) == phrase:
-                spans.extend((s, e) for _w, s, e in words[index:index + len(phrase)])
-    spans = sorted(set(spans))
+    Empty when nothing matches, unless `whole` (then the start of the text).
+
+    The match is found on the folded NFC text (one character for one), so only the window shown is put
+    through the tone-placement normalisation (per segment): a file of 200 pages costs a C-level fold and
+    a regular-expression search, not a Python pass over every word."""
+    shown = unicodedata.normalize("NFC", text or "")
+    if not shown:
+        return []
+    spans = _spans(fold(shown), phrases) if phrases else []
     if not spans:
-        return [Segment(shown[:width] + ("…" if len(shown) > width else ""))] if whole and shown else []
+        return [Segment(display_text(shown[:width]) + ("…" if len(shown) > width else ""))] if whole else []
     if whole or len(shown) <= width:
         start, end = 0, len(shown)
     else:
         first = spans[0][0]
         start = max(0, first - width // 3)
-        while start > 0 and not shown[start - 1].isspace():
+        while start > 0 and not shown[start - 1].isspace() and first - start < width // 2:
             start -= 1
         end = min(len(shown), start + width)
-        while end < len(shown) and not shown[end].isspace():
+        while end < len(shown) and not shown[end].isspace() and end - start < width + 40:
             end += 1
     segments: list[Segment] = [Segment("…")] if start > 0 else []
     cursor = start
@@ -205,11 +210,37 @@ def highlight(text: str, phrases: list[tuple[str, ...]], *, width: int = 220, wh
         if span_start < cursor or span_end > end:
             continue
         if span_start > cursor:
-            segments.append(Segment(shown[cursor:span_start]))
-        segments.append(Segment(shown[span_start:span_end], match=True))
+            segments.append(Segment(_shown(shown[cursor:span_start])))
+        segments.append(Segment(_shown(shown[span_start:span_end]), match=True))
         cursor = span_end
     if cursor < end:
-        segments.append(Segment(shown[cursor:end]))
+        segments.append(Segment(_shown(shown[cursor:end])))
     if end < len(shown):
         segments.append(Segment("…"))
     return segments
+
+
+def _shown(part: str) -> str:
+    """A piece of a snippet as shown: tones placed, runs of white space made one space (kept at the edges)."""
+    inner = display_text(part)
+    if not inner:
+        return " " if part else ""
+    return (" " if part[0].isspace() else "") + inner + (" " if part[-1].isspace() else "")
+
+
+@lru_cache(maxsize=256)
+def _phrase_pattern(phrases: tuple[tuple[str, ...], ...]) -> re.Pattern:
+    alternatives = sorted({r"[\W_]+".join(re.escape(word) for word in phrase) for phrase in phrases}, key=len,
+                          reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
+
+
+def _spans(folded: str, phrases: list[tuple[str, ...]], limit: int = 200) -> list[tuple[int, int]]:
+    """Where the words of each phrase stand in `folded` (a span per word), the first `limit` places."""
+    spans: list[tuple[int, int]] = []
+    for count, match in enumerate(_phrase_pattern(tuple(phrases)).finditer(folded)):
+        if count >= limit:
+            break
+        spans.extend((word.start() + match.start(), word.end() + match.start())
+                     for word in _WORD.finditer(match.group(0)))
+    return sorted(set(spans))

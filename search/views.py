@@ -77,7 +77,7 @@ def save(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, _("The search “%(name)s” is saved.") % {"name": saved.name})
+            messages.success(request, _('The search "%(name)s" is saved.') % {"name": saved.name})
             return redirect(f"{_search_url()}?{saved.query}")
     else:
         messages.error(request, _("Give the search a name."))
@@ -89,7 +89,7 @@ def save(request: HttpRequest) -> HttpResponse:
 def delete_saved(request: HttpRequest, pk: int) -> HttpResponse:
     saved = get_object_or_404(SavedSearch, pk=pk, owner=request.user)
     services.delete_saved_search(request.user, saved)
-    messages.success(request, _("The saved search “%(name)s” is removed.") % {"name": saved.name})
+    messages.success(request, _('The saved search "%(name)s" is removed.') % {"name": saved.name})
     return redirect(_search_url())
 
 

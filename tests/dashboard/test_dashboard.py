@@ -8,6 +8,8 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+from dataclasses import asdict
+from datetime import timedelta
 
 import pytest
 from django.core.files.storage import default_storage
@@ -20,9 +22,10 @@ from rest_framework.test import APIClient
 from accounts import roles
 from accounts.models import AgencyKind
 from audit.models import AuditEvent
-from dashboard import events, selectors, services
-from dashboard.models import JobState, ReportJob
-from documents.models import DocumentFile, FileBlob
+from dashboard import events, selectors, services, tasks
+from dashboard.models import DocumentTally, HandlingTally, JobState, QueueTally, ReportJob, TallyRefresh
+from documents import services as documents_services
+from documents.models import Confidentiality, Document, DocumentFile, FileBlob
 from exchange.models import Delivery
 from signatures.models import FileVerification, VerificationState
 from tests.factories import PASSWORD, AgencyFactory, make_user
@@ -163,6 +166,91 @@ class DashboardTests(TestCase):
                                         {"kind": "handling", "group": self.o.agency.pk, "class": "overdue"})
         assert [a.pk for a in listed.context["rows"]] == list(
             Assignment.objects.filter(case__document=self.in2).values_list("pk", flat=True))
+
+    # --- summary tables ----------------------------------------------------------------------------
+
+    def _tallied_equals_live(self, user, agency_id=None, *, tallied: bool = True, start=None):
+        scope = selectors.dashboard_scope(user, agency_id)
+        start = start or self.today.replace(month=1, day=1)
+        with_tallies = selectors.dashboard_figures(user, scope, start, self.today)
+        live = selectors.dashboard_figures(user, scope, start, self.today, tallies=False)
+        assert (with_tallies.refreshed_at is not None) == tallied, (user, agency_id)
+        assert live.refreshed_at is None
+        a, b = asdict(with_tallies), asdict(live)
+        a.pop("refreshed_at"), b.pop("refreshed_at")
+        assert a == b, (user, agency_id)
+        return with_tallies
+
+    def test_tallied_figures_equal_the_live_ones_with_secret_documents(self):
+        o, o2, p = self.o, self.o2, self.province_leader
+        # Secret incoming documents: one handled by the unit (overdue) and shown to the provincial leader, one
+        # of each agency nobody of the province was given (never in their figures), one only the clerk sees.
+        seen = directed_case(o, secret=True, number="7")
+        seen.assignments.update(due_date=in_days(-1))
+        documents_services.grant_document_access(o.clerk, seen.document, user=p, confirm=True)
+        hidden_b = directed_case(o2, secret=True, number="93").document
+        hidden_a = incoming(o, secret=True, number="8")
+        assert services.refresh_tallies().as_of == self.today
+        # The tallies hold no secret document: the province reads the secret ones it may see live.
+        tallied_ids = set(Document.objects.filter(confidentiality=Confidentiality.NORMAL).values_list("pk", flat=True))
+        for whole_months in (False, True):
+            assert sum(DocumentTally.objects.filter(day__isnull=whole_months).values_list("n", flat=True)) == len(
+                tallied_ids)
+        scope = selectors.dashboard_scope(p)
+        secret = set(selectors.untallied_documents(p, scope).values_list("pk", flat=True))
+        assert seen.document.pk in secret and not {hidden_a.pk, hidden_b.pk} & secret
+        province = self._tallied_equals_live(p)
+        assert province.totals["in"] == Document.objects.filter(
+            direction="incoming", confidentiality=Confidentiality.NORMAL).count() + 1
+        assert sum(r["overdue"] for r in province.handling) == 2  # in2 and the secret one shown to the province
+        for agency in (o.agency.pk, o2.agency.pk):
+            self._tallied_equals_live(p, agency)
+        for start in (self.today - timedelta(days=45), self.today, self.today - timedelta(days=400)):
+            self._tallied_equals_live(p, start=start)  # ragged ends: day rows beside the whole months
+        leader = self._tallied_equals_live(o.leader)
+        assert leader.totals["in"] == 6 + (seen.document.pk in set(
+            selectors.scope_documents(o.leader, leader.scope).values_list("pk", flat=True)))
+        assert self._tallied_equals_live(o.clerk).totals["in"] == 8  # the clerk registered both secret ones
+        self._tallied_equals_live(o2.leader)
+        self._tallied_equals_live(o.unit_leader, tallied=False)  # the unit scope stays live
+        # The page says how old the figures are; a document registered since is in the next refresh.
+        client = self.client_for(p)
+        assert 'id="figures-as-of"' in client.get(reverse("dashboard:home")).content.decode()
+        incoming(o, number="9")
+        assert self.figures(p).totals["in"] == province.totals["in"]
+        assert selectors.dashboard_figures(p, scope, self.today.replace(month=1, day=1), self.today,
+                                           tallies=False).totals["in"] == province.totals["in"] + 1
+        tasks.refresh_tallies()
+        assert self.figures(p).totals["in"] == province.totals["in"] + 1
+
+    def test_refresh_is_idempotent_and_figures_fall_back_to_live(self):
+        p = self.province_leader
+        scope = selectors.dashboard_scope(p)
+        # Never refreshed (a new installation): every figure is counted live, and the page says nothing.
+        assert selectors.tally_refresh(p, scope) is None and self.figures(p).refreshed_at is None
+        assert 'id="figures-as-of"' not in self.client_for(p).get(reverse("dashboard:home")).content.decode()
+
+        def rows():
+            return [sorted(model.objects.values_list(*[f.attname for f in model._meta.concrete_fields
+                                                        if not f.primary_key]), key=str)
+                    for model in (DocumentTally, HandlingTally, QueueTally)]
+
+        from eoffice.celery import TASK_ROUTES, app
+
+        assert TASK_ROUTES["dashboard.tasks.refresh_tallies"] == {"queue": "maintenance"}
+        beat = [e for e in app.conf.beat_schedule.values() if e["task"] == "dashboard.tasks.refresh_tallies"]
+        assert len(beat) == 1 and beat[0]["schedule"] < selectors.TALLY_MAX_AGE.total_seconds()
+        assert tasks.refresh_tallies.acks_late
+        tasks.refresh_tallies()
+        first = rows()
+        assert all(first)
+        tasks.refresh_tallies()  # redelivered, or run again by beat: the same rows, one refresh row
+        assert rows() == first and TallyRefresh.objects.count() == 1
+        refresh = TallyRefresh.objects.get()
+        assert selectors.tally_refresh(p, scope) == refresh
+        # Too old (a stopped worker) or classified as of another day: live again.
+        assert selectors.tally_refresh(p, scope, now=refresh.refreshed_at + timedelta(minutes=11)) is None
+        assert selectors.tally_refresh(p, scope, as_of=self.today + timedelta(days=1)) is None
 
     # --- the page, the lists behind the figures and the API ----------------------------------------
 
