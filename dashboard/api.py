@@ -94,7 +94,8 @@ class DashboardView(JSONOnlyMixin, APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(parameters=_PERIOD, responses={200: _Figures, 403: OpenApiResponse(description="No dashboard")},
+    @extend_schema(parameters=_PERIOD, responses={200: _Figures, 400: OpenApiResponse(description="A filter is not valid"),
+                              403: OpenApiResponse(description="No dashboard")},
                    summary="Dashboard figures")
     def get(self, request: Request) -> Response:
         scope, date_from, date_to = _scope_and_period(request)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -75,7 +75,8 @@ class SearchView(JSONOnlyMixin, APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(parameters=_PARAMETERS, responses={200: _Results}, summary="Search documents and drafts")
+    @extend_schema(parameters=_PARAMETERS, summary="Search documents and drafts",
+                   responses={200: _Results, 400: OpenApiResponse(description="A parameter is not valid")})
     def get(self, request: Request) -> Response:
         form = SearchForm(request.query_params)
         if not form.is_valid():
@@ -98,7 +99,8 @@ class SimilarView(JSONOnlyMixin, APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: inline_serializer("SimilarDocument", _HIT_FIELDS, many=True)},
+    @extend_schema(responses={200: inline_serializer("SimilarDocument", _HIT_FIELDS, many=True),
+                              404: OpenApiResponse(description="No such document, or not yours to see")},
                    summary="Documents like this one")
     def get(self, request: Request, document_id: int) -> Response:
         document = get_object_or_404(visible_documents(request.user), pk=document_id)

@@ -1,10 +1,10 @@
 """Keeping the index in step with the registry.
 
 A change to a document (its row, recipients, files, handling case, lead unit, signature verdicts) or a draft
-marks its entry `stale` **in the same transaction** (one UPDATE, or an INSERT for a new one), and the entries
-marked by a transaction are indexed once, right after it commits (one batch, not once per saved row). If the
-process stops in between, the entry stays stale and the maintenance sweep (search.tasks.index_stale) indexes
-it; `manage.py rebuild_search_index` re-creates everything.
+is recorded **in the same transaction** (a PendingChange row: one INSERT, which waits for nobody's lock), and
+what a transaction changed is indexed once, right after it commits (one batch, not once per saved row). If the
+process stops in between, the pending row stays and the maintenance sweep (search.tasks.index_stale) indexes it;
+`manage.py rebuild_search_index` re-creates everything.
 
 The files' words are read again only when a file changed (extraction done, a file added); a change of state or
 metadata re-indexes the head and keeps the files' words.
@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import BooleanField, ExpressionWrapper, Max, Q
 from django.utils import timezone
 
 from documents.models import Direction, Document, DocumentFile, ExtractionStatus
@@ -29,7 +29,7 @@ from workflows.drafting import Draft, DraftState
 from workflows.models import Assignment, IncomingCase, TargetRole
 
 from .backends import IndexRow, backend
-from .models import EntryKind, SearchEntry, SignatureState, TextState
+from .models import EntryKind, PendingChange, SearchEntry, SignatureState, TextState
 from .text import exact_index_text, index_text, notation_key
 
 logger = logging.getLogger(__name__)
@@ -61,6 +61,9 @@ class _Pending:
     drafts: set[int] = field(default_factory=set)
     done: bool = False
 
+    def __post_init__(self) -> None:
+        self.__qualname__ = "search.indexing.after_commit"  # Django names a failing robust callback by it
+
     def __call__(self) -> None:
         self.done = True
         index_documents(self.documents, bodies=self.bodies)
@@ -79,21 +82,20 @@ def _pending() -> _Pending | None:
     return pending
 
 
-def _mark(kind: str, subject_id: int) -> None:
+def _mark(kind: str, subject_id: int, files: bool = False) -> None:
     lookup = {"document_id": subject_id} if kind == EntryKind.DOCUMENT else {"draft_id": subject_id}
-    if not SearchEntry.objects.filter(**lookup).update(stale=True):
-        SearchEntry.objects.bulk_create([SearchEntry(kind=kind, stale=True, **lookup)], ignore_conflicts=True)
+    PendingChange.objects.create(files=files, **lookup)
 
 
 def document_changed(document_id: int, *, files: bool = False) -> None:
     """Mark a document's entry stale now, index it after the commit (`files`: its files' text changed)."""
     pending = _pending()
     if pending is None:
-        _mark(EntryKind.DOCUMENT, document_id)
+        _mark(EntryKind.DOCUMENT, document_id, files)
         index_documents([document_id], bodies={document_id} if files else set())
         return
-    if document_id not in pending.documents:
-        _mark(EntryKind.DOCUMENT, document_id)
+    if document_id not in pending.documents or (files and document_id not in pending.bodies):
+        _mark(EntryKind.DOCUMENT, document_id, files)
         pending.documents.add(document_id)
     if files:
         pending.bodies.add(document_id)
@@ -156,16 +158,18 @@ def index_documents(document_ids: Iterable[int], *, bodies: Iterable[int] = ()) 
         return 0
     bodies = set(bodies)
     with transaction.atomic():
+        # Locked in id order, so that two indexings of overlapping documents never wait for each other in a circle.
+        pending_up_to = _pending_up_to("document_id", ids)
         entries = {
             entry.document_id: entry
-            for entry in SearchEntry.objects.select_for_update().filter(document_id__in=ids)
+            for entry in SearchEntry.objects.select_for_update().filter(document_id__in=ids).order_by("id")
         }
         missing = [doc_id for doc_id in ids if doc_id not in entries]
         if missing:
             SearchEntry.objects.bulk_create(
                 [SearchEntry(kind=EntryKind.DOCUMENT, document_id=doc_id) for doc_id in missing], ignore_conflicts=True)
             entries = {entry.document_id: entry for entry in SearchEntry.objects.select_for_update()
-                       .filter(document_id__in=ids)}
+                       .filter(document_id__in=ids).order_by("id")}
             bodies.update(missing)
         bodies.update(doc_id for doc_id, entry in entries.items() if entry.indexed_at is None)
         documents = (Document.objects.filter(id__in=ids).select_related("document_type", "register", "agency")
@@ -220,7 +224,18 @@ def index_documents(document_ids: Iterable[int], *, bodies: Iterable[int] = ()) 
             rows.append(IndexRow(entry.pk, exact_index_text(head), index_text(head), index_text(meta), body))
         _save_facets(changed)
         backend().write(rows)
+        _done("document_id", ids, pending_up_to)
     return len(rows)
+
+
+def _pending_up_to(column: str, ids: list[int]) -> int | None:
+    """The last pending change of these subjects now: indexing takes it and every one before it."""
+    return PendingChange.objects.filter(**{f"{column}__in": ids}).aggregate(last=Max("id"))["last"]
+
+
+def _done(column: str, ids: list[int], up_to: int | None) -> None:
+    if up_to is not None:
+        PendingChange.objects.filter(**{f"{column}__in": ids}, id__lte=up_to).delete()
 
 
 def _save_facets(entries: list[SearchEntry]) -> None:
@@ -248,6 +263,7 @@ def index_drafts(draft_ids: Iterable[int]) -> int:
     if not ids:
         return 0
     with transaction.atomic():
+        pending_up_to = _pending_up_to("draft_id", ids)
         drafts = {d.pk: d for d in Draft.objects.filter(id__in=ids).select_related("document_type", "drafter",
                                                                                    "drafting_unit", "agency")}
         gone = [pk for pk in ids if pk not in drafts or drafts[pk].state == DraftState.ISSUED]
@@ -255,10 +271,12 @@ def index_drafts(draft_ids: Iterable[int]) -> int:
             delete_entries(SearchEntry.objects.filter(draft_id__in=gone))
         live = [pk for pk in ids if pk not in gone]
         if not live:
+            _done("draft_id", ids, pending_up_to)
             return 0
         SearchEntry.objects.bulk_create([SearchEntry(kind=EntryKind.DRAFT, draft_id=pk) for pk in live],
                                         ignore_conflicts=True)
-        entries = {e.draft_id: e for e in SearchEntry.objects.select_for_update().filter(draft_id__in=live)}
+        entries = {e.draft_id: e for e in SearchEntry.objects.select_for_update().filter(draft_id__in=live)
+                   .order_by("id")}
         now = timezone.now()
         rows, changed = [], []
         for pk in live:
@@ -287,6 +305,7 @@ def index_drafts(draft_ids: Iterable[int]) -> int:
                                  index_text(meta), ""))
         _save_facets(changed)
         backend().write(rows)
+        _done("draft_id", ids, pending_up_to)
     return len(rows)
 
 
@@ -298,11 +317,16 @@ def delete_entries(entries) -> None:
 
 
 def index_stale(limit: int = 500) -> int:
-    """Index up to `limit` stale entries (what a stopped process left); returns how many."""
-    stale = list(SearchEntry.objects.filter(stale=True).order_by("id").values_list("document_id", "draft_id")[:limit])
-    documents = [doc for doc, _draft in stale if doc]
-    # A stale entry may have missed a change of its files: read them again.
-    return index_documents(documents, bodies=documents) + index_drafts([draft for _doc, draft in stale if draft])
+    """Index up to `limit` documents or drafts whose change was not indexed (what a stopped process left, or an
+    entry marked stale); returns how many."""
+    waiting = list(PendingChange.objects.order_by("id").values_list("document_id", "draft_id")[:limit])
+    waiting += list(SearchEntry.objects.filter(stale=True).order_by("id").values_list("document_id", "draft_id")[:limit])
+    documents = sorted({doc for doc, _draft in waiting if doc})
+    drafts = sorted({draft for _doc, draft in waiting if draft})
+    existing = set(Document.objects.filter(id__in=documents).values_list("id", flat=True))
+    PendingChange.objects.filter(document_id__in=set(documents) - existing).delete()  # deleted since
+    # A change left behind may have been one of the files: read them again.
+    return index_documents(existing, bodies=existing) + index_drafts(drafts)
 
 
 def rebuild(batch: int = 500, progress: Callable[[int, int], None] | None = None) -> int:
@@ -341,6 +365,6 @@ def check() -> Consistency:
     return Consistency(
         documents=Document.objects.count(),
         missing=Document.objects.filter(search_entry__isnull=True).count(),
-        stale=SearchEntry.objects.filter(stale=True).count(),
+        stale=SearchEntry.objects.filter(stale=True).count() + PendingChange.objects.count(),
         without_words=SearchEntry.objects.filter(backend().missing_words_condition()).count(),
     )

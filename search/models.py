@@ -84,6 +84,24 @@ class SearchEntry(models.Model):
         return self.title
 
 
+class PendingChange(models.Model):
+    """A change the index has not taken yet: written in the transaction of the change (an INSERT, which waits
+    for no other transaction's lock, where marking the entry itself made concurrent writers deadlock), deleted
+    once the document or draft is indexed (right after the commit, or by the maintenance sweep). Plain ids, no
+    foreign keys: a row must never hold up the registry."""
+
+    document_id = models.BigIntegerField(null=True)
+    draft_id = models.BigIntegerField(null=True)
+    files = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("change waiting for the search index")
+        verbose_name_plural = _("changes waiting for the search index")
+
+    def __str__(self) -> str:
+        return f"document {self.document_id}" if self.document_id else f"draft {self.draft_id}"
+
+
 # `document_id__any_of` / `draft_id__any_of`: the permission filter's `= ANY(ARRAY(subquery))` (search.selectors).
 for _field in ("document", "draft"):
     SearchEntry._meta.get_field(_field).register_lookup(AnyOf)

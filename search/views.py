@@ -100,10 +100,18 @@ def _search_url() -> str:
 
 
 def similar_section(request: HttpRequest, document) -> str | None:
-    """The "Documents like this one" section of a document's page (documents.page_sections)."""
+    """The "Documents like this one" link of a document's page (documents.page_sections): the search runs when
+    the person asks, not on every opening of the page."""
     if not request.user.is_authenticated:
         return None
-    similar = selectors.similar_documents(request.user, document)
-    if not similar:
-        return None
-    return render_to_string("search/_similar.html", {"similar": similar, "document": document}, request=request)
+    return render_to_string("search/_similar_link.html", {"document": document}, request=request)
+
+
+@login_required
+def similar_page(request: HttpRequest, document_id: int) -> HttpResponse:
+    """Documents like one the person may see (404 otherwise): same subject words, same issuing body or type."""
+    from documents.selectors import visible_documents
+
+    document = get_object_or_404(visible_documents(request.user), pk=document_id)
+    return render(request, "search/similar.html", {
+        "document": document, "similar": selectors.similar_documents(request.user, document, limit=20)})

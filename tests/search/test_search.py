@@ -230,7 +230,10 @@ def test_search_page_facets_saved_searches_and_documents_like_this(world, client
     assert [row["document"] for row in similar] == [world["near"].pk]
     assert client.get(f"/api/v1/search/similar/{world['foreign'].pk}/").status_code == 404
     detail = client.get(f"/documents/{world['plan'].pk}/").content.decode()
-    assert 'id="similar-documents"' in detail and world["near"].subject in detail
+    assert f'href="/search/like/{world["plan"].pk}/"' in detail
+    like = client.get(f"/search/like/{world['plan'].pk}/").content.decode()
+    assert world["near"].subject in like and world["foreign"].subject not in like
+    assert client.get(f"/search/like/{world['secret'].pk}/").status_code == 404
     # Bad input: a clear 400, nothing else.
     assert client.get("/api/v1/search/", {"date_from": "hôm qua"}).status_code == 400
     assert client.get("/search/", {"q": "x" * 600}).status_code == 200

@@ -68,9 +68,11 @@ def test_leaders_open_the_reports_of_their_agency_or_unit_staff_do_not():
     for user in (o.leader, o.unit_leader, o.clerk):
         page = browser(user).get("/work/reports/")
         assert page.status_code == 200
-        assert 'href="/work/reports/"' in page.content.decode()  # the menu shows the entry it may open
-    staff_page = browser(o.handler).get(reverse("documents:list"))
-    assert 'href="/work/reports/"' not in staff_page.content.decode()
+        # The menu's Reports entry opens the dashboard (issue 14), which links to these reports.
+        assert 'href="/dashboard/"' in page.content.decode()
+        assert 'href="/work/reports/"' in browser(user).get("/dashboard/").content.decode()
+    staff_page = browser(o.handler).get(reverse("documents:list")).content.decode()
+    assert 'href="/work/reports/"' not in staff_page and 'href="/dashboard/"' not in staff_page
     assert browser(o.handler).get("/work/reports/").status_code == 403
     assert browser(o.handler).get("/work/reports/handling.pdf").status_code == 403
     assert browser(o.handler).get("/work/reports/targets/").status_code == 403
