@@ -19,6 +19,7 @@ SQLite: one FTS5 table (`head`, `meta`, `body` folded, `head_exact`), rowid = th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.db import connection
@@ -231,8 +232,6 @@ class SqliteBackend:
 
 
 def _words(key: str) -> list[str]:
-    import re
-
     return re.findall(r"\w+", key)
 
 

@@ -18,15 +18,18 @@ from datetime import date
 from django.db import connection
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Left
+from django.utils.translation import gettext, pgettext
 
 from accounts.models import Agency, Unit
-from documents.models import Document, DocumentFile, DocumentType, Register
+from documents.models import Direction, Document, DocumentFile, DocumentType, Register, Urgency
 from documents.selectors import visible_documents
+from workflows.drafting import DraftState
 from workflows.drafting_selectors import drafts_for
+from workflows.models import CaseState
 
 from .backends import backend
-from .models import SearchEntry
-from .text import ParsedQuery, Segment, fold, highlight, keywords, parse_query
+from .models import SearchEntry, SignatureState
+from .text import ParsedQuery, Segment, fold, highlight, index_text, keywords, notation_key, parse_query
 
 PER_PAGE = 20
 SNIPPET_SOURCE = 30_000  # characters of a file searched for its snippet
@@ -69,8 +72,6 @@ class Filters:
     names: str = ""  # contains, on the folded issuing body and signer (trigram index)
 
     def apply(self, entries: QuerySet[SearchEntry]) -> QuerySet[SearchEntry]:
-        from .text import index_text, notation_key
-
         exact = {
             "direction": self.direction, "document_type_id": self.document_type, "agency_id": self.agency,
             "unit_id": self.unit, "register_id": self.register, "year": self.year, "urgency": self.urgency,
@@ -218,17 +219,9 @@ def _facets(entries: QuerySet[SearchEntry]) -> dict[str, list[FacetValue]]:
 
 
 def _labelled(name: str, values: dict) -> list[FacetValue]:
-    from documents.models import Confidentiality, Direction, Urgency  # noqa: F401 - labels only
-    from workflows.drafting import DraftState
-    from workflows.models import CaseState
-
-    from .models import SignatureState
-
     labels: dict = {}
     ids = [value for value in values if value is not None]
     if name == "direction":
-        from django.utils.translation import gettext
-
         labels = {**dict(Direction.choices), "draft": gettext("Drafts")}
     elif name == "document_type":
         labels = dict(DocumentType.objects.filter(id__in=ids).values_list("id", "name"))
@@ -242,8 +235,6 @@ def _labelled(name: str, values: dict) -> list[FacetValue]:
     elif name == "urgency":
         labels = dict(Urgency.choices)
     elif name == "state":
-        from django.utils.translation import pgettext
-
         labels = {**dict(CaseState.choices), **dict(DraftState.choices), "issued": pgettext("document", "Issued")}
     elif name == "signature":
         labels = dict(SignatureState.choices)

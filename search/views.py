@@ -11,8 +11,12 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+
+from documents.selectors import visible_documents
 
 from . import selectors, services
 from .forms import SavedSearchForm, SearchForm
@@ -40,10 +44,11 @@ def search_page(request: HttpRequest) -> HttpResponse:
     })
 
 
+# Lazy: read in the language of each request, not of the process that imported this module.
 _FACET_TITLES = {
-    "direction": _("Kind"), "document_type": _("Document type"), "year": _("Year"), "agency": _("Agency"),
-    "unit": _("Unit"), "register": _("Register"), "urgency": _("Urgency"), "state": _("State"),
-    "signature": _("Signature"),
+    "direction": gettext_lazy("Kind"), "document_type": gettext_lazy("Document type"), "year": gettext_lazy("Year"),
+    "agency": gettext_lazy("Agency"), "unit": gettext_lazy("Unit"), "register": gettext_lazy("Register"),
+    "urgency": gettext_lazy("Urgency"), "state": gettext_lazy("State"), "signature": gettext_lazy("Signature"),
 }
 
 
@@ -94,8 +99,6 @@ def delete_saved(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _search_url() -> str:
-    from django.urls import reverse
-
     return reverse("search:home")
 
 
@@ -110,8 +113,6 @@ def similar_section(request: HttpRequest, document) -> str | None:
 @login_required
 def similar_page(request: HttpRequest, document_id: int) -> HttpResponse:
     """Documents like one the person may see (404 otherwise): same subject words, same issuing body or type."""
-    from documents.selectors import visible_documents
-
     document = get_object_or_404(visible_documents(request.user), pk=document_id)
     return render(request, "search/similar.html", {
         "document": document, "similar": selectors.similar_documents(request.user, document, limit=20)})
