@@ -28,7 +28,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     STAFF: _READ,
     UNIT_LEADER: _READ,
     AGENCY_LEADER: _READ,
-    ARCHIVIST: _READ + ["documents.view_register"],
+    ARCHIVIST: _READ + [
+        "documents.view_register",
+        "records.manage_records",
+        "records.view_retentionperiod", "records.add_retentionperiod", "records.change_retentionperiod",
+    ],
     CLERK: _READ
     + [
         "documents.register_outgoing",
@@ -52,6 +56,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "signatures.change_signingcredential",
         "signatures.view_trustanchor",
         "exchange.view_delivery", "exchange.view_statustrace",
+        "records.manage_records",
+        "records.view_retentionperiod", "records.add_retentionperiod", "records.change_retentionperiod",
     ],
 }
 

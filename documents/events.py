@@ -13,6 +13,8 @@ DOCUMENT_FILE_PROCESSED = "document.file_processed"
 # A file of a confidential document (confidentiality above "Not secret") opened or downloaded: who, when, which
 # file. Not shown in the document's history: only its agency's clerks and leaders see who opened it.
 DOCUMENT_FILE_OPENED = "document.file_opened"
+# A document registered as part of a work file imported from another installation (records/ BagIt import).
+DOCUMENT_IMPORTED = "document.imported"
 
 from django.utils.translation import gettext_lazy as _  # noqa: E402
 
@@ -28,4 +30,5 @@ LABELS = {
     DOCUMENT_DUPLICATE_CONFIRMED: _("registered despite a possible duplicate"),
     REGISTER_PRINTED: _("register printed"),
     DOCUMENT_FILE_OPENED: _("confidential file opened"),
+    DOCUMENT_IMPORTED: _("registered from an imported work file"),
 }

@@ -37,6 +37,9 @@ class RegisterKind(models.TextChoices):
     SECRET_OUTGOING = "secret_outgoing", _("Secret outgoing documents")
     SECRET_INCOMING = "secret_incoming", _("Secret incoming documents")
     COPIES = "copies", _("Copies")
+    # Documents that came in with a work file imported from another installation (records/ BagIt import): they
+    # keep their original number, notation, date and issuing body; this series only numbers their intake.
+    IMPORTED = "imported", _("Imported records")
 
 
 class Register(models.Model):
@@ -217,6 +220,9 @@ class FileBlob(models.Model):
     content_type = models.CharField(max_length=100)
     storage_name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when a disposition removed the bytes from storage (records/): the row stays, so what existed and its
+    # hash remain provable, and reading it says why the content is gone instead of failing as damage.
+    destroyed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.sha256

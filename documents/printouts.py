@@ -46,6 +46,7 @@ REGISTER_TITLES = {
     RegisterKind.SECRET_OUTGOING: "SỔ ĐĂNG KÝ VĂN BẢN MẬT ĐI",
     RegisterKind.SECRET_INCOMING: "SỔ ĐĂNG KÝ VĂN BẢN MẬT ĐẾN",
     RegisterKind.COPIES: "SỔ ĐĂNG KÝ BẢN SAO VĂN BẢN",
+    RegisterKind.IMPORTED: "SỔ ĐĂNG KÝ VĂN BẢN THUỘC HỒ SƠ TIẾP NHẬN",
 }
 
 _FILE_STEMS = {
@@ -54,6 +55,7 @@ _FILE_STEMS = {
     RegisterKind.SECRET_OUTGOING: "so-van-ban-mat-di",
     RegisterKind.SECRET_INCOMING: "so-van-ban-mat-den",
     RegisterKind.COPIES: "so-ban-sao",
+    RegisterKind.IMPORTED: "so-van-ban-ho-so-tiep-nhan",
 }
 
 # PL IV column headings; widths in millimetres, summing to the A4-landscape text width below.

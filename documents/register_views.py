@@ -50,7 +50,7 @@ class RegisterPeriodForm(PeriodForm):
 
 _KIND_ORDER = {kind: i for i, kind in enumerate(
     [RegisterKind.OUTGOING, RegisterKind.INCOMING, RegisterKind.SECRET_OUTGOING, RegisterKind.SECRET_INCOMING,
-     RegisterKind.COPIES]
+     RegisterKind.COPIES, RegisterKind.IMPORTED]
 )}
 
 

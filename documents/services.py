@@ -3,11 +3,13 @@ writes its audit events in the same transaction and enqueues follow-up work on c
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -105,6 +107,7 @@ REGISTER_NAMES = {
     RegisterKind.SECRET_OUTGOING: "Sổ đăng ký văn bản đi (mật)",
     RegisterKind.SECRET_INCOMING: "Sổ đăng ký văn bản đến (mật)",
     RegisterKind.COPIES: "Sổ đăng ký bản sao văn bản",
+    RegisterKind.IMPORTED: "Sổ đăng ký văn bản thuộc hồ sơ tiếp nhận",
 }
 
 
@@ -616,3 +619,69 @@ def attach_stored_blob(actor, document: Document, blob: FileBlob, name: str, *, 
         DocumentFile.objects.filter(document=document, is_main=True).update(is_main=False)
     (attached,) = _attach_files(actor, document, [(checked, blob)], first_is_main=is_main)
     return attached
+
+
+# --- imported records ---------------------------------------------------------------------------
+
+IMPORTED_FIELDS = (
+    "direction", "code_number", "code_notation", "issued_date", "organ_name", "organ_id", "identifier", "subject",
+    "language", "page_amount", "description", "signer_position", "signer_name", "authority_prefix", "urgency",
+    "confidentiality", "issued_amount", "due_date", "arrival_date", "to_places",
+)
+
+
+def import_document_record(actor, agency: Agency, fields: dict, files: list[tuple[str, object, str]]) -> Document:
+    """Register a document that arrives inside a work file imported from another installation (records/ BagIt
+    import). It keeps what the source printed on it (number, notation, date, issuing body, signer) and gets
+    only an intake number in the agency's imported-records register of the year; its files go through the
+    same content checks as uploads and are stored content-addressed (the same bytes are stored once).
+
+    `fields` uses Document field names plus `document_type` (a DocumentType code or name) and `recipients`
+    (names); `files` are (name, bytes or binary stream, declared content type), the first one the main file;
+    the type stored is the one found in the content. The caller checks permission (records.manage_records)
+    and must hold the transaction that creates the work file, so a refusal leaves nothing behind."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("import_document_record must run inside the caller's transaction")
+    type_key = str(fields.get("document_type") or "").strip()
+    document_type = (DocumentType.objects.filter(code=type_key).first()
+                     or DocumentType.objects.filter(name__iexact=type_key).first())
+    errors = {}
+    if document_type is None:
+        errors["document_type"] = _("Unknown document type: %(type)s.") % {"type": type_key or "-"}
+    values = {name: fields[name] for name in IMPORTED_FIELDS if fields.get(name) not in (None, "")}
+    if values.get("direction") not in Direction.values:
+        errors["direction"] = _("Unknown direction.")
+    for required in ("code_number", "issued_date", "organ_name", "subject"):
+        if not values.get(required):
+            errors[required] = _("This field is required.")
+    if values.get("urgency", Urgency.NORMAL) not in Urgency.values:
+        errors["urgency"] = _("Unknown urgency level.")
+    if values.get("confidentiality", Confidentiality.NORMAL) not in Confidentiality.values:
+        errors["confidentiality"] = _("Unknown confidentiality level.")
+    if values.get("authority_prefix", "") not in AuthorityPrefix.values:
+        values.pop("authority_prefix", None)
+    if errors:
+        raise ValidationError(errors)
+    checked = _check_files(File(content if hasattr(content, "read") else io.BytesIO(content), name=name)
+                           for name, content, _content_type in files)
+    today = timezone.localdate()
+    register = default_register(agency, RegisterKind.IMPORTED, today.year)
+    number = allocate_number(register)
+    document = Document(agency=agency, register=register, document_type=document_type, register_number=number,
+                        created_by=actor, **values)
+    document.search_text = _search_text(document)
+    document.save()
+    DocumentRecipient.objects.bulk_create(
+        DocumentRecipient(document=document, name=name.strip()[:200])
+        for name in fields.get("recipients") or () if name and name.strip()
+    )
+    if document.confidentiality != Confidentiality.NORMAL:
+        assign_perm("documents.view_document", actor, document)
+    record_event(
+        actor=actor, verb=events.DOCUMENT_IMPORTED, target=document, agency_id=agency.pk,
+        data={"register_id": register.pk, "number": number, "number_notation": document.number_notation,
+              "organ_name": document.organ_name, "issued_date": document.issued_date,
+              "identifier": document.identifier, "source": str(fields.get("source") or "")[:300]},
+    )
+    _attach_files(actor, document, _store_files(checked))
+    return document

@@ -16,6 +16,21 @@ class IntegrityFailure(Exception):
     """Stored bytes no longer match their SHA-256: the file was altered or damaged at rest."""
 
 
+class ContentDestroyed(IntegrityFailure):
+    """The bytes were removed by an approved disposition (records/): not damage, a recorded destruction."""
+
+
+def destroy_blob_content(blob: FileBlob, when) -> bool:
+    """Remove a blob's bytes from storage and mark the row (the records app's disposition calls this only for
+    blobs no kept record uses). Returns whether bytes were there to remove."""
+    existed = default_storage.exists(blob.storage_name)
+    if existed:
+        default_storage.delete(blob.storage_name)
+    FileBlob.objects.filter(pk=blob.pk).update(destroyed_at=when)
+    blob.destroyed_at = when
+    return existed
+
+
 def blob_storage_name(sha256: str) -> str:
     return f"blobs/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
@@ -41,6 +56,8 @@ def store_blob(checked: CheckedUpload) -> FileBlob:
 
 def read_blob_chunks(blob: FileBlob, chunk_size: int = 256 * 1024) -> Iterator[bytes]:
     """Yield the blob's bytes, raising IntegrityFailure at the end if they do not hash to its name."""
+    if blob.destroyed_at is not None:
+        raise ContentDestroyed(blob.sha256)
     digest = hashlib.sha256()
     with default_storage.open(blob.storage_name, "rb") as handle:
         while chunk := handle.read(chunk_size):

@@ -121,7 +121,9 @@ def _serve_file(request, pk: int, file_id: int, *, inline: bool):
     try:
         return file_response(request.user, document, doc_file, via="preview" if inline else "download", inline=inline)
     except (IntegrityFailure, OSError):
-        return render(request, "documents/file_damaged.html", {"document": document, "file": doc_file}, status=409)
+        destroyed = doc_file.blob.destroyed_at is not None
+        return render(request, "documents/file_damaged.html",
+                      {"document": document, "file": doc_file, "destroyed": destroyed}, status=410 if destroyed else 409)
 
 
 @login_required

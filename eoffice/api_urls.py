@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("desk.api_urls")),
     path("", include("search.api_urls")),
     path("", include("dashboard.api_urls")),
+    path("", include("records.api_urls")),
 ]

@@ -37,6 +37,12 @@ TASK_ROUTES = {
     "notifications.tasks.sweep": {"queue": "maintenance"},
     "dashboard.tasks.build_report": {"queue": "default"},
     "dashboard.tasks.refresh_tallies": {"queue": "maintenance"},
+    "records.tasks.fixity_check": {"queue": "maintenance"},
+    "records.tasks.timestamp_archived": {"queue": "signing"},
+    "records.tasks.remind_transfers_due": {"queue": "maintenance"},
+    "records.tasks.build_export": {"queue": "default"},
+    "records.tasks.run_import": {"queue": "default"},
+    "records.tasks.sweep_jobs": {"queue": "maintenance"},
 }
 
 app = Celery("eoffice")
@@ -114,6 +120,20 @@ app.conf.update(
             # The dashboard's summary tables; a page reads them while under 10 minutes old (else it counts
             # live), so they are rebuilt well within that. Idempotent.
             "schedule": 300.0,
+        },
+        "check-stored-file-fixity": {
+            "task": "records.tasks.fixity_check",
+            # Hourly: the least recently checked blobs, bounded (FIXITY_BATCH_BLOBS / FIXITY_BATCH_BYTES).
+            "schedule": 3600.0,
+        },
+        "remind-records-transfer-due": {
+            "task": "records.tasks.remind_transfers_due",
+            # Daily is enough for a 30-day notice; once per file and deadline, however often it runs.
+            "schedule": 6 * 3600.0,
+        },
+        "sweep-records-jobs": {
+            "task": "records.tasks.sweep_jobs",
+            "schedule": 600.0,  # BagIt jobs whose message was lost while the broker was down
         },
         "send-notice-digests": {
             "task": "notifications.tasks.send_digests",

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "desk",
     "search",
     "dashboard",
+    "records",
     "demo",
 ]
 
@@ -239,6 +240,9 @@ MAX_UNCOMPRESSED_BYTES = int(os.environ.get("MAX_UNCOMPRESSED_BYTES", str(200 * 
 MAX_COMPRESSION_RATIO = int(os.environ.get("MAX_COMPRESSION_RATIO", "200"))
 MAX_ZIP_ENTRIES = int(os.environ.get("MAX_ZIP_ENTRIES", "5000"))
 MAX_IMAGE_PIXELS = int(os.environ.get("MAX_IMAGE_PIXELS", str(120_000_000)))
+# BagIt import of a work file (records/bags.py): the most a package may unpack to, and its most entries.
+RECORDS_BAG_MAX_BYTES = int(os.environ.get("RECORDS_BAG_MAX_BYTES", str(2 * 1024 * 1024 * 1024)))
+RECORDS_BAG_MAX_FILES = int(os.environ.get("RECORDS_BAG_MAX_FILES", "20000"))
 # edXML exchange with other systems (exchange/edxml.py): the largest package accepted (base64 attachments
 # included), how long a package stays acceptable after its timestamp (and is retried by its sender), the HTTP
 # timeout of a post, and whether a peer's seal must chain to the trust store.
@@ -334,6 +338,15 @@ AUDIT_HMAC_KEY_ID = os.environ.get("AUDIT_HMAC_KEY_ID", "") or "1"
 AUDIT_HMAC_KEYS = os.environ.get("AUDIT_HMAC_KEYS", "")
 AUDIT_TSA_TIMEOUT = int(os.environ.get("AUDIT_TSA_TIMEOUT", "10"))  # seconds; anchors are timestamped at SIGNING_TSA_URL
 
+# --- Records and archive --------------------------------------------------------------------
+# Fixity: each hourly run re-hashes at most this many of the least recently checked stored files (and bytes).
+FIXITY_BATCH_BLOBS = int(os.environ.get("FIXITY_BATCH_BLOBS", "2000"))
+FIXITY_BATCH_BYTES = int(os.environ.get("FIXITY_BATCH_BYTES", str(2 * 1024**3)))
+# RFC 3161 TSA for the archival (PAdES B-LTA) timestamp of signed PDFs received by the agency archive; empty:
+# not configured, the archived copies are not timestamped (records/archiving.py marks them skipped).
+ARCHIVE_TSA_URL = os.environ.get("ARCHIVE_TSA_URL", "")
+ARCHIVE_TSA_TIMEOUT = float(os.environ.get("ARCHIVE_TSA_TIMEOUT", "10"))  # seconds
+
 # --- REST API -------------------------------------------------------------------------------
 # API tokens expire API_TOKEN_TTL_HOURS after they were issued (401; /api/v1/auth/token/ gives a new one).
 API_TOKEN_TTL_HOURS = float(os.environ.get("API_TOKEN_TTL_HOURS", "12"))
@@ -379,6 +392,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AgencyKindEnum": "accounts.models.AgencyKind",
         "RegisterKindEnum": "documents.models.RegisterKind",
+        "CatalogueStateEnum": "records.models.CatalogueState",
+        "WorkFileStateEnum": "records.models.WorkFileState",
+        "DecisionStateEnum": "records.models.DecisionState",
+        "TransferStateEnum": "records.models.TransferState",
+        "DispositionStateEnum": "records.models.DispositionState",
+        "JobStateEnum": "records.models.JobState",
     },
 }
 

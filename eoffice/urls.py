@@ -34,6 +34,7 @@ urlpatterns = [
     path("help/", include("eoffice.help")),  # the user guide of docs/guide/ (Help / Hướng dẫn)
     path("exchange/", include("exchange.urls")),
     path("search/", include("search.urls")),
+    path("records/", include("records.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("api/v1/", include("eoffice.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

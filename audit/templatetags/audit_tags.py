@@ -8,7 +8,7 @@ from django import template
 
 register = template.Library()
 _LABEL_MODULES = ("documents.events", "accounts.events", "workflows.events", "signatures.events", "search.events",
-                  "dashboard.events")
+                  "dashboard.events", "records.events")
 
 
 def _labels() -> dict:

@@ -14,13 +14,13 @@ from django.utils import timezone
 
 from accounts.models import Agency
 from audit.models import AuditEvent
-from demo import accounts, documents, exchange, workflows
+from demo import accounts, documents, exchange, records, workflows
 from demo.accounts import DEMO_PASSWORD, PROVINCE_IDENTIFIER
 from demo.context import Context, quiet_eager_tasks
 from demo.documents import DEFAULT_DOCUMENTS
 
 # Each area module has `seed(ctx)` and `totals(ctx)`; an area only uses what the areas before it made.
-AREAS = (accounts, documents, workflows, exchange)
+AREAS = (accounts, documents, workflows, exchange, records)
 
 
 class Command(BaseCommand):
