@@ -470,7 +470,10 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Records
 
     def get_queryset(self) -> QuerySet[Transfer]:
         queryset = super().get_queryset()
-        return queryset.annotate(file_total=Count("files")) if self.action == "list" else queryset
+        if self.action != "list":
+            return queryset
+        # An aggregate drops Meta.ordering (GROUP BY): the list's order is given again.
+        return queryset.annotate(file_total=Count("files")).order_by("-submitted_at", "-id")
 
     def _detail(self, request: Request, transfer: Transfer) -> dict:
         files = selectors.visible_work_files(request.user).filter(transfers=transfer).select_related("agency")

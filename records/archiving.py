@@ -12,10 +12,12 @@ now). The reason of a failure or a skip is stored as an English message id, tran
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -40,11 +42,23 @@ FAIL_DAMAGED = gettext_noop("The stored file is damaged or missing; restore it f
 LTA_SUFFIX = "-lta.pdf"
 
 
-def timestamp_work_file(work_file_id: int) -> dict[str, int]:
-    """Timestamp every PDF of the work file's documents; returns how many ended in each state."""
-    file_ids = list(DocumentFile.objects.filter(document__work_file_items__work_file_id=work_file_id)
-                    .order_by("id").values_list("id", flat=True).distinct())
-    return dict(Counter(timestamp_archived_file(file_id) for file_id in file_ids))
+def timestamp_work_file(work_file_id: int, *, resume: bool = False,
+                        max_seconds: float | None = None) -> dict[str, int]:
+    """Timestamp every PDF of the work file's documents; returns how many ended in each state, and under
+    "remaining" how many were left when `max_seconds` ran out (the task then queues itself again with
+    `resume`, which takes only the files not tried yet, so a failing TSA is not asked in a loop)."""
+    files = DocumentFile.objects.filter(document__work_file_items__work_file_id=work_file_id)
+    if resume:
+        files = files.filter(Q(archival_timestamp__isnull=True) | Q(archival_timestamp__state=PENDING))
+    file_ids = list(files.order_by("id").values_list("id", flat=True).distinct())
+    started = time.monotonic()
+    states: Counter[str] = Counter()
+    for index, file_id in enumerate(file_ids):
+        if max_seconds is not None and index and time.monotonic() - started > max_seconds:
+            states["remaining"] = len(file_ids) - index
+            break
+        states[timestamp_archived_file(file_id)] += 1
+    return dict(states)
 
 
 def timestamp_archived_file(document_file_id: int) -> str:

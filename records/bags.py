@@ -60,6 +60,8 @@ from .models import (
 from .printouts import document_index_pdf
 
 log = logging.getLogger(__name__)
+# bagit logs a line per payload file at INFO: thousands of lines in the worker's log for one package.
+logging.getLogger("bagit").setLevel(logging.WARNING)
 
 NS = "urn:x-eoffice:records:hoso:1"
 FORMAT_VERSION = "1"
@@ -684,7 +686,7 @@ def _create_records(work: dict, documents: list[_ImportDocument], agency: Agency
                     document = import_document_record(actor, agency, fields, handles)
                 except ValidationError as exc:
                     raise BagRefused(_("Document %(ordinal)d of the file cannot be imported: %(error)s")
-                                     % {"ordinal": entry.ordinal, "error": "; ".join(exc.messages)}) from exc
+                                     % {"ordinal": entry.ordinal, "error": _validation_text(exc)}) from exc
             attached = list(document.files.order_by("id"))
             for imported, doc_file in zip(entry.files, attached, strict=True):
                 if doc_file.blob_id != imported.sha256 and imported.sha256:
@@ -702,6 +704,12 @@ def _create_records(work: dict, documents: list[_ImportDocument], agency: Agency
         if on_created is not None:
             on_created(work_file)
     return work_file
+
+
+def _validation_text(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items())
+    return " ".join(exc.messages)
 
 
 def import_bag(zip_path: str | Path | IO[bytes], agency: Agency, actor, *,

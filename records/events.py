@@ -11,6 +11,8 @@ FILE_CHANGED = "records.file_changed"
 FILE_DOCUMENT_ADDED = "records.file_document_added"
 FILE_DOCUMENT_REMOVED = "records.file_document_removed"
 FILE_CLOSED = "records.file_closed"
+FILE_REOPENED = "records.file_reopened"
+TIMESTAMPS_REQUESTED = "records.timestamps_requested"
 HOLD_BACK_REQUESTED = "records.hold_back_requested"
 HOLD_BACK_DECIDED = "records.hold_back_decided"
 TRANSFER_SUBMITTED = "records.transfer_submitted"
@@ -37,6 +39,8 @@ LABELS = {
     FILE_DOCUMENT_ADDED: _("document added to the work file"),
     FILE_DOCUMENT_REMOVED: _("document removed from the work file"),
     FILE_CLOSED: _("work file closed"),
+    FILE_REOPENED: _("work file opened again"),
+    TIMESTAMPS_REQUESTED: _("archival timestamps requested again"),
     HOLD_BACK_REQUESTED: _("keeping the file past its deadline requested"),
     HOLD_BACK_DECIDED: _("keeping the file past its deadline decided"),
     TRANSFER_SUBMITTED: _("files submitted to the archive"),

@@ -504,6 +504,44 @@ def close_work_file(actor, work_file: WorkFile) -> WorkFile:
     return work_file
 
 
+def reopen_work_file(actor, work_file: WorkFile, *, reason: str) -> WorkFile:
+    """Open a closed file again to correct it (a transfer returned by the archive, a document forgotten): only
+    before the archive received it, with the reason recorded; the totals and deadline are fixed again at the
+    next closing."""
+    reason = reason.strip()
+    if not reason:
+        raise RecordsError(_("Say why the file is opened again."))
+    with transaction.atomic():
+        work_file = _lock_file(work_file)
+        if work_file.state != WorkFileState.CLOSED:
+            raise RecordsError(_("Only a closed file that is not in the archive can be opened again."))
+        if not selectors.may_transfer_file(actor, work_file):
+            raise PermissionDenied
+        if work_file.transfers.filter(state=TransferState.SUBMITTED).exists():
+            raise RecordsError(_("The file is waiting in a transfer: ask the archive to return it first."))
+        work_file.state = WorkFileState.OPEN
+        work_file.end_date = None
+        work_file.transfer_due = None
+        work_file.transfer_reminded_at = None
+        work_file.closed_at = None
+        work_file.closed_by = None
+        work_file.save(update_fields=["state", "end_date", "transfer_due", "transfer_reminded_at", "closed_at",
+                                      "closed_by"])
+        _audit(actor, events.FILE_REOPENED, work_file, work_file.agency_id, reason=reason)
+    return work_file
+
+
+def request_archival_timestamps(actor, work_file: WorkFile) -> None:
+    """Ask again for the archival timestamps of an archived file whose earlier attempt failed or was skipped
+    (the timestamp authority was down, or configured since); done ones are left alone by the task."""
+    _require_manager(actor, work_file.agency_id)
+    if work_file.state != WorkFileState.ARCHIVED:
+        raise RecordsError(_("Archival timestamps are added to archive records only."))
+    with transaction.atomic():
+        _audit(actor, events.TIMESTAMPS_REQUESTED, work_file, work_file.agency_id)
+        publish_on_commit("records.tasks.timestamp_archived", work_file.pk)
+
+
 # --- hold-back ------------------------------------------------------------------------------------------
 
 

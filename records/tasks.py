@@ -7,6 +7,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
+from eoffice.tasking import publish
+
 from . import archiving, fixity, jobs, services
 
 # Below the broker's visibility timeout, so a long batch is not delivered twice: the batch itself stops
@@ -26,8 +28,11 @@ def fixity_check() -> dict[str, int]:
 
 @shared_task(name="records.tasks.timestamp_archived", acks_late=True, ignore_result=True,
              soft_time_limit=_VISIBILITY - 30, time_limit=_VISIBILITY - 10)
-def timestamp_archived(work_file_id: int) -> dict[str, int]:
-    return archiving.timestamp_work_file(work_file_id)
+def timestamp_archived(work_file_id: int, resume: bool = False) -> dict[str, int]:
+    result = archiving.timestamp_work_file(work_file_id, resume=resume, max_seconds=_FIXITY_SECONDS)
+    if result.get("remaining"):  # a large file: the rest in another message, before the broker redelivers this one
+        publish("records.tasks.timestamp_archived", work_file_id, True)
+    return result
 
 
 @shared_task(name="records.tasks.remind_transfers_due", acks_late=True, ignore_result=True)

@@ -288,6 +288,8 @@ def file_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "blockers": services.closing_blockers(work_file) if editable else [],
         "may_transfer": selectors.may_transfer_file(user, work_file),
         "hold_form": HoldBackForm(),
+        "reopen_form": ReasonForm(),
+        "manager": selectors.manages_records(user, work_file.agency_id),
         "hold_backs": hold_backs, "pending_hold": pending_hold,
         "decide_form": DecisionForm() if pending_hold and selectors.leads_agency(user, work_file.agency_id) else None,
         "due": selectors.effective_due(work_file),
@@ -356,6 +358,16 @@ def file_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if _attempt(request, lambda: services.submit_transfer(user, [work_file]),
                     _("The file was submitted to the agency archive.")):
             return redirect("records:transfers")
+    elif action == "reopen":
+        form = ReasonForm(request.POST)
+        if form.is_valid():
+            _attempt(request, lambda: services.reopen_work_file(user, work_file, reason=form.cleaned_data["reason"]),
+                     _("The file is open again: correct it and close it."))
+        else:
+            messages.error(request, _("Say why the file is opened again."))
+    elif action == "timestamps":
+        _attempt(request, lambda: services.request_archival_timestamps(user, work_file),
+                 _("The archival timestamps are being added; reload the page in a moment."))
     elif action == "export":
         _attempt(request, lambda: services.request_export(user, work_file),
                  _("The package is being built; it appears below when ready."))

@@ -107,6 +107,24 @@ for _field in ("document", "draft"):
     SearchEntry._meta.get_field(_field).register_lookup(AnyOf)
 
 
+class WorkFileEntry(models.Model):
+    """A work file's folded words (number, title, description, year, unit): the search page lists the work
+    files a person may see whose words contain every folded term of the query. Kept by a signal of records'
+    WorkFile (records does not import search); work files are few (hundreds per agency and year), so a
+    contains-match over the person's own files is enough."""
+
+    work_file = models.OneToOneField("records.WorkFile", on_delete=models.CASCADE, related_name="search_entry",
+                                     primary_key=True)
+    words = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("work file search entry")
+        verbose_name_plural = _("work file search entries")
+
+    def __str__(self) -> str:
+        return self.words[:80]
+
+
 class SavedSearch(models.Model):
     """A search a person keeps under a name: its query string, run again each time it is opened."""
 

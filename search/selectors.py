@@ -23,6 +23,8 @@ from django.utils.translation import gettext, pgettext
 from accounts.models import Agency, Unit
 from documents.models import Direction, Document, DocumentFile, DocumentType, Register, Urgency
 from documents.selectors import visible_documents
+from records.models import WorkFile
+from records.selectors import visible_work_files
 from workflows.drafting import DraftState
 from workflows.drafting_selectors import drafts_for
 from workflows.models import CaseState
@@ -282,3 +284,16 @@ def similar_documents(user, document: Document, *, limit: int = 5) -> list[Searc
                .filter(document__isnull=False).annotate(rank=match.rank)
                .annotate(same=Case(When(same, then=Value(1)), default=Value(0), output_field=IntegerField())))
     return list(entries.order_by("-same", "-rank", "-issued_date", "-id").select_related("document_type")[:limit])
+
+
+def matching_work_files(user, query: str, limit: int = 10) -> list[WorkFile]:
+    """Work files `user` may see (records' own rule) whose folded words contain every term of the query."""
+    parsed = parse_query(query)
+    terms = [" ".join(term.folded) for term in parsed.terms] + [
+        " ".join(words) for words in parsed.highlight_phrases()[len(parsed.terms):]]
+    if not terms:
+        return []
+    files = visible_work_files(user).exclude(search_entry=None)
+    for term in terms:
+        files = files.filter(search_entry__words__contains=term)
+    return list(files.select_related("unit").order_by("-year", "file_notation")[:limit])

@@ -8,6 +8,7 @@ from django.dispatch import receiver
 
 from documents.models import Document, DocumentFile, DocumentRecipient
 from signatures.models import FileVerification
+from records.models import WorkFile
 from workflows.drafting import Draft
 from workflows.models import Assignment, IncomingCase
 
@@ -63,6 +64,12 @@ def _verification_saved(sender, instance: FileVerification, raw=False, **kwargs)
 def _draft_saved(sender, instance: Draft, raw=False, **kwargs) -> None:
     if not raw:
         indexing.draft_changed(instance.pk)
+
+
+@receiver(post_save, sender=WorkFile, dispatch_uid="search.work_file")
+def _work_file_saved(sender, instance: WorkFile, raw=False, **kwargs) -> None:
+    if not raw:
+        indexing.index_work_file(instance)
 
 
 @receiver(post_delete, sender=SearchEntry, dispatch_uid="search.entry_deleted")

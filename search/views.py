@@ -27,7 +27,9 @@ from .models import SavedSearch
 def search_page(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     results = None
+    work_files = []
     if form.is_bound and form.is_valid() and form.has_search():
+        work_files = selectors.matching_work_files(request.user, form.cleaned_data.get("q") or "")
         results = selectors.search(request.user, form.cleaned_data.get("q") or "", form.filters(),
                                    sort=form.cleaned_data.get("sort") or "relevance",
                                    page=form.cleaned_data.get("page") or 1)
@@ -35,6 +37,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     return render(request, "search/search.html", {
         "form": form,
         "results": results,
+        "work_files": work_files,
         "facets": _facet_links(results, base) if results else [],
         "base_query": urlencode(base),
         "saved": SavedSearch.objects.filter(owner=request.user),

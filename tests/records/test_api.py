@@ -166,8 +166,9 @@ def test_the_annual_cycle_through_the_api(world):
                       events.DISPOSITION_DECIDED: world["leader"].pk}
 
 
-def test_another_units_staff_neither_finds_nor_reaches_a_file(world):
+def test_another_units_staff_neither_finds_nor_reaches_a_file(world, django_assert_max_num_queries):
     work_file = _closed_file(world)
+    _closed_file(world, "04.TCCB", years=None)
     neighbour, keeper = client_for(world["neighbour"]), client_for(world["keeper"])
     url = f"{API}/files/{work_file.pk}/"
     assert neighbour.get(url).status_code == 404
@@ -176,12 +177,17 @@ def test_another_units_staff_neither_finds_nor_reaches_a_file(world):
     for path in ("files/", "due/", "archive/", "transfers/"):
         assert neighbour.get(f"{API}/{path}").json()["results"] == [], path
     # The keeper finds it, with the list's filters.
+    with django_assert_max_num_queries(2):  # the count and the page, however many files
+        assert keeper.get(f"{API}/files/").json()["count"] == 2
     finds = [{"state": "closed"}, {"year": 2015}, {"q": "nâng lương"}, {"q": "02.tc"}, {"retention": "10"},
              {"unit": world["unit"].pk}]
-    misses = [{"state": "open"}, {"retention": "permanent"}, {"year": 2016}, {"unit": world["neighbour"].unit_id}]
+    misses = [{"state": "open"}, {"year": 2016}, {"unit": world["neighbour"].unit_id}, {"q": "khác"}]
     for query in finds + misses:
-        found = [f["id"] for f in keeper.get(f"{API}/files/", query).json()["results"]]
+        found = [f["id"] for f in keeper.get(f"{API}/files/", {**query, "retention": query.get("retention", "10")})
+                 .json()["results"]]
         assert found == ([work_file.pk] if query in finds else []), query
+    permanent = keeper.get(f"{API}/files/", {"retention": "permanent"}).json()["results"]
+    assert [f["FileNotation"] for f in permanent] == ["04.TCCB"]
     assert keeper.get(f"{API}/files/", {"retention": "forever"}).status_code == 400
 
 

@@ -52,6 +52,10 @@ def test_received_work_file_gets_its_b_lta_copies_once(ca, settings, django_user
         WorkFileDocument.objects.create(work_file=work_file, document=document, added_by=user)
     signed_file = signed_doc.files.get()
 
+    # A time budget spent after the first file leaves the rest to the resumed task (only files not tried yet).
+    assert archiving.timestamp_work_file(work_file.pk, max_seconds=0) == {"skipped": 1, "remaining": 1}
+    assert archiving.timestamp_work_file(work_file.pk, resume=True) == {"skipped": 1}
+    assert archiving.timestamp_work_file(work_file.pk, resume=True) == {}
     assert timestamp_archived(work_file.pk) == {"skipped": 2}
     assert ArchivalTimestamp.objects.get(document_file=signed_file).detail == archiving.SKIP_NO_TSA
 

@@ -253,24 +253,38 @@ def _two_entries(path: Path) -> Path:
     return path
 
 
-def test_valid_bag_with_an_executable_renamed_pdf_is_refused(work_file, tmp_path):
-    """A bag whose manifests are right but whose 'PDF' is a program: the content checks of uploads apply."""
-    bag_dir = _bag_dir(tmp_path, work_file)
-    forged = b"MZ\x90\x00" + b"\x00" * 200
-    target_file = bag_dir / "data/documents/002/cong van.pdf"
-    target_file.write_bytes(forged)
+FORGED = b"MZ\x90\x00" + b"\x00" * 200
+
+
+def _forge_program(bag_dir: Path) -> None:
+    (bag_dir / "data/documents/002/cong van.pdf").write_bytes(FORGED)
+    _edit_xml(bag_dir, hashlib.sha256(PDF_C).hexdigest(), hashlib.sha256(FORGED).hexdigest())
+
+
+def _edit_xml(bag_dir: Path, old: str, new: str) -> None:
     xml_path = bag_dir / "data/hoso.xml"
-    xml_path.write_text(xml_path.read_text("utf-8").replace(hashlib.sha256(PDF_C).hexdigest(),
-                                                            hashlib.sha256(forged).hexdigest()), "utf-8")
+    xml_path.write_text(xml_path.read_text("utf-8").replace(old, new), "utf-8")
+
+
+@pytest.mark.parametrize("forge, refusal", [
+    (_forge_program, "cong van.pdf"),  # an executable renamed .pdf: the content checks of uploads apply
+    (lambda bag_dir: _edit_xml(bag_dir, 'code="cong-van"', 'code="khong-co"'), "Document 2 .*document_type"),
+    (lambda bag_dir: _edit_xml(bag_dir, "<CodeNumber>125</CodeNumber>", ""), "Document 2 .*code_number"),
+])
+def test_bag_with_valid_manifests_but_refused_content_creates_nothing(work_file, tmp_path, forge, refusal):
+    """The manifests are right (the sender re-made them), but what they describe is refused."""
+    bag_dir = _bag_dir(tmp_path, work_file)
+    forge(bag_dir)
     bag = bagit.Bag(str(bag_dir))
     bag.save(manifests=True)
     bag.validate()
     zip_path = bags.zip_bag(bag_dir, tmp_path / "forged.zip")
     target = AgencyFactory()
     documents_before = Document.objects.count()
-    with pytest.raises(bags.BagRefused, match="cong van.pdf"):
+    with pytest.raises(bags.BagRefused, match=refusal):
         bags.import_bag(zip_path, target, make_user(roles.ARCHIVIST, target))
     _nothing_created(documents_before)
+    assert not AuditEvent.objects.filter(agency_id=target.pk).exists()
 
 
 def test_jobs_record_their_outcome_and_are_idempotent(work_file, tmp_path):

@@ -377,3 +377,35 @@ def test_add_to_work_file_from_the_document_page(office):
     assert "Hồ sơ tuyển dụng" not in outsider.get(reverse("documents:detail", args=[document.pk])).content.decode()
     assert outsider.post(reverse("records:add_from_document", args=[document.pk]),
                          {"file": work_file.pk}).status_code == 404
+
+
+def test_search_finds_work_files_the_person_may_see_typed_without_diacritics(office):
+    mine = services.open_ad_hoc(office.staff, services.WorkFileInput(
+        title="Hồ sơ tuyển dụng viên chức", file_notation="01.TCCB", start_date=timezone.localdate(),
+        retention_years=10))
+    services.open_ad_hoc(office.outsider, services.WorkFileInput(
+        title="Hồ sơ tuyển dụng phòng khác", file_notation="01.CCHC", start_date=timezone.localdate(),
+        retention_years=10))
+    page = _client(office.staff).get(reverse("search:home"), {"q": "tuyen dung"}).content.decode()
+    assert reverse("records:file", args=[mine.pk]) in page and "phòng khác" not in page
+    services.change_work_file(office.staff, mine, {"title": "Hồ sơ thi nâng ngạch"})
+    assert "01.TCCB" not in _client(office.staff).get(reverse("search:home"), {"q": "tuyển dụng"}).content.decode()
+    assert "01.TCCB" in _client(office.staff).get(reverse("search:home"), {"q": "nang ngach"}).content.decode()
+
+
+def test_a_returned_transfer_is_corrected_by_reopening_the_file(office):
+    work_file = closed_file(office)
+    transfer = services.submit_transfer(office.chief, [work_file])
+    with pytest.raises(services.RecordsError):  # waiting in a transfer
+        services.reopen_work_file(office.chief, work_file, reason="Thiếu văn bản")
+    services.return_transfer(office.archivist, transfer, reason="Thiếu báo cáo tổng kết")
+    with pytest.raises(PermissionDenied):
+        services.reopen_work_file(office.outsider, work_file, reason="Thiếu văn bản")
+    work_file = services.reopen_work_file(office.chief, work_file, reason="Bổ sung báo cáo")
+    assert work_file.state == WorkFileState.OPEN and work_file.transfer_due is None
+    services.add_document(office.chief, work_file, outgoing(office, "Báo cáo tổng kết"))
+    work_file = services.close_work_file(office.chief, work_file)
+    services.receive_transfer(office.archivist, services.submit_transfer(office.chief, [work_file]))
+    with pytest.raises(services.RecordsError):
+        services.reopen_work_file(office.archivist, WorkFile.objects.get(pk=work_file.pk), reason="Sửa")
+    assert events.FILE_REOPENED in verbs(work_file)
