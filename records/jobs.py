@@ -1,16 +1,18 @@
 """The BagIt jobs' task bodies: find the job row, leave a done one alone, run it (records/bags.py sets its
-state, file and reason); and the sweeper that publishes again a job whose message was lost."""
+state, file and reason); and the sweeper that publishes again a job (or an archive record's timestamping)
+whose message was lost."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from eoffice.tasking import publish
 
 from . import bags
-from .models import BagExport, BagImport, JobState
+from .models import BagExport, BagImport, JobState, WorkFile, WorkFileDocument, WorkFileState
 
 STUCK_AFTER = timedelta(minutes=5)
 
@@ -37,4 +39,9 @@ def sweep(now=None) -> int:
         published += publish("records.tasks.build_export", pk)
     for pk in BagImport.objects.filter(state=JobState.QUEUED, requested_at__lt=before).values_list("pk", flat=True):
         published += publish("records.tasks.run_import", pk)
+    # Archive records whose timestamping task never ran (no row at all for one of their files).
+    untried = WorkFileDocument.objects.filter(work_file=OuterRef("pk"), document__files__archival_timestamp=None)
+    for pk in (WorkFile.objects.filter(state=WorkFileState.ARCHIVED, archived_at__lt=before)
+               .filter(Exists(untried)).values_list("pk", flat=True)[:50]):
+        published += publish("records.tasks.timestamp_archived", pk)
     return published

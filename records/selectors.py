@@ -128,16 +128,15 @@ def file_documents(user, work_file: WorkFile) -> tuple[list[WorkFileDocument], i
 
 
 def open_files_for_document(user, document: Document) -> QuerySet[WorkFile]:
-    """Open files this person may add `document` to (the "add to work file" choice on its page)."""
+    """Open files this person may add `document` to (the "add to work file" choice on its page): the same
+    rule as `may_edit_file`, as a query."""
     candidates = visible_work_files(user).filter(state=WorkFileState.OPEN, agency_id=document.agency_id)
-    if user.is_superuser or sees_whole_agency(user, document.agency_id):
-        allowed = candidates
-    else:
-        allowed = candidates.filter(Q(creator_id=user.pk) | Q(unit_id=user.unit_id) if user.unit_id
-                                    else Q(creator_id=user.pk))
-        if roles.UNIT_LEADER not in role_names(user):
-            allowed = allowed.filter(creator_id=user.pk)
-    return allowed.exclude(items__document=document).order_by("-year", "file_notation")
+    if not (user.is_superuser or manages_records(user, document.agency_id)):
+        editable = Q(creator_id=user.pk)
+        if user.unit_id and roles.UNIT_LEADER in role_names(user):
+            editable |= Q(unit_id=user.unit_id)
+        candidates = candidates.filter(editable)
+    return candidates.exclude(items__document=document).order_by("-year", "file_notation")
 
 
 def files_holding(user, document: Document) -> QuerySet[WorkFile]:

@@ -409,3 +409,19 @@ def test_a_returned_transfer_is_corrected_by_reopening_the_file(office):
     with pytest.raises(services.RecordsError):
         services.reopen_work_file(office.archivist, WorkFile.objects.get(pk=work_file.pk), reason="Sửa")
     assert events.FILE_REOPENED in verbs(work_file)
+
+
+def test_the_sweeper_publishes_again_what_a_broker_outage_lost(office, monkeypatch):
+    from records import jobs
+    from records.models import BagExport
+
+    work_file = closed_file(office)
+    services.receive_transfer(office.archivist, services.submit_transfer(office.chief, [work_file]))
+    export = BagExport.objects.create(work_file=work_file, requested_by=office.archivist)
+    published = []
+    monkeypatch.setattr(jobs, "publish", lambda name, *args: published.append((name, *args)) or True)
+    assert jobs.sweep() == 0  # too recent: its own message may still be on the way
+    later = timezone.now() + timedelta(minutes=6)
+    assert jobs.sweep(now=later) == 2
+    assert ("records.tasks.build_export", export.pk) in published
+    assert ("records.tasks.timestamp_archived", work_file.pk) in published
