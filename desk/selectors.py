@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts import roles
 from accounts.models import Delegation
 from audit.models import AuditEvent
-from documents.models import Direction, Document
+from documents.models import Direction, Document, RegisterKind
 from documents.selectors import visible_documents
 from exchange.selectors import inbox
 from workflows.drafting_selectors import drafts_for
@@ -106,7 +106,8 @@ def work_counts(user, *, today: date | None = None) -> dict[str, int]:
         # Documents registered but not yet entered for handling (as workflows.selectors.TO_REGISTER)...
         counts["to_register"] = (
             Document.objects.filter(id__in=visible, agency_id=user.agency_id, direction=Direction.INCOMING)
-            .filter(~Exists(IncomingCase.objects.filter(document_id=OuterRef("pk")))).count()
+            .filter(~Exists(IncomingCase.objects.filter(document_id=OuterRef("pk"))))
+            .exclude(register__kind=RegisterKind.IMPORTED).count()
         )
     # ... and documents received electronically, waiting to be registered.
     counts["to_register"] += inbox(user).count()

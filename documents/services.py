@@ -649,6 +649,10 @@ def import_document_record(actor, agency: Agency, fields: dict, files: list[tupl
     if document_type is None:
         errors["document_type"] = _("Unknown document type: %(type)s.") % {"type": type_key or "-"}
     values = {name: fields[name] for name in IMPORTED_FIELDS if fields.get(name) not in (None, "")}
+    for name, value in values.items():  # another system's limits may be wider than PL VI's: cut, don't fail
+        limit = Document._meta.get_field(name).max_length
+        if limit and isinstance(value, str):
+            values[name] = value.strip()[:limit]
     if values.get("direction") not in Direction.values:
         errors["direction"] = _("Unknown direction.")
     for required in ("code_number", "issued_date", "organ_name", "subject"):

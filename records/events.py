@@ -27,6 +27,7 @@ IMPORT_REQUESTED = "records.import_requested"
 IMPORTED = "records.imported"
 PRINTED = "records.printed"
 FIXITY_FAILED = "records.fixity_failed"
+FIXITY_RESTORED = "records.fixity_restored"  # a failed fixity check ended: the bytes are intact again
 ARCHIVAL_TIMESTAMPED = "records.archival_timestamped"
 
 LABELS = {
@@ -55,5 +56,6 @@ LABELS = {
     IMPORTED: _("work file imported"),
     PRINTED: _("records list printed"),
     FIXITY_FAILED: _("stored file failed its fixity check"),
+    FIXITY_RESTORED: _("stored file intact again after a failed fixity check"),
     ARCHIVAL_TIMESTAMPED: _("archival timestamp added"),
 }

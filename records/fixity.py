@@ -32,7 +32,7 @@ from .models import FixityRecord, FixityStatus, WorkFile, WorkFileDocument, Work
 from .notice_kinds import FIXITY_FAILED
 
 FIXITY_FAILED_VERB = events.FIXITY_FAILED
-FIXITY_RESTORED_VERB = "records.fixity_restored"  # a failure ended (the bytes were restored from backup)
+FIXITY_RESTORED_VERB = events.FIXITY_RESTORED  # a failure ended (the bytes were restored from backup)
 CHUNK_SIZE = 4 * 1024 * 1024
 """Large reads: per-call overhead (storage wrapper, Python loop) stays negligible against hashing."""
 DEFAULT_BATCH_BLOBS = 2000

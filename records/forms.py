@@ -20,7 +20,7 @@ class RetentionChoiceMixin:
     def _add_retention_fields(self) -> None:
         self.fields["retention"] = forms.ModelChoiceField(
             RetentionPeriod.objects.filter(is_active=True), required=False, label=_("Retention group"),
-            empty_label=_("— set the retention below —"),
+            empty_label=_("(set the retention below)"),
         )
         self.fields["retention_years"] = forms.IntegerField(
             label=_("Retention (years)"), required=False, min_value=1, max_value=100,
@@ -39,7 +39,7 @@ class HeadingForm(forms.Form):
     abbreviation = forms.CharField(label=_("Abbreviation"), max_length=20, required=False,
                                    help_text=_("For a major heading, e.g. TCCB: it ends the file numbers."))
     parent = forms.ModelChoiceField(CatalogueHeading.objects.none(), required=False, label=_("Under the heading"),
-                                    empty_label=_("— a major heading —"))
+                                    empty_label=_("(a major heading)"))
 
     def __init__(self, *args, catalogue=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -51,7 +51,7 @@ class EntryForm(RetentionChoiceMixin, forms.Form):
     heading = forms.ModelChoiceField(CatalogueHeading.objects.none(), label=_("Heading"))
     title = forms.CharField(label=_("File title"), max_length=500)
     file_notation = forms.CharField(label=_("File number"), max_length=20, required=False,
-                                    help_text=_("Leave empty to number it automatically (01.TCCB, 02.TCCB…)."))
+                                    help_text=_("Leave empty to number it automatically (01.TCCB, 02.TCCB...)."))
     unit = forms.ModelChoiceField(Unit.objects.none(), label=_("Unit responsible"), required=False)
     responsible = forms.ModelChoiceField(get_user_model().objects.none(), label=_("Person responsible"),
                                          required=False)

@@ -6,15 +6,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from audit.services import record_event
 from eoffice.tasking import publish
 
-from . import bags
+from . import bags, events
 from .models import BagExport, BagImport, JobState, WorkFile, WorkFileDocument, WorkFileState
 
 STUCK_AFTER = timedelta(minutes=5)
+# A job left "running" by a worker that died: longer than any job runs (the broker redelivers unacked
+# messages after its visibility timeout; this is the backstop). Re-running is safe (idempotent bodies).
+ABANDONED_AFTER = timedelta(minutes=30)
 
 
 def build_export(export_id: int) -> None:
@@ -25,19 +29,28 @@ def build_export(export_id: int) -> None:
 
 
 def run_import(import_id: int) -> None:
-    job = BagImport.objects.filter(pk=import_id).first()
+    job = BagImport.objects.filter(pk=import_id).select_related("requested_by").first()
     if job is None or job.state == JobState.DONE:
         return
-    bags.run_import(job)
+
+    def imported(work_file) -> None:  # inside the import's transaction
+        record_event(actor=job.requested_by, verb=events.IMPORTED, target=work_file, agency_id=work_file.agency_id,
+                     data={"from": work_file.imported_from, "documents": work_file.items.count(),
+                           "package": job.original_name})
+
+    bags.run_import(job, on_created=imported)
 
 
 def sweep(now=None) -> int:
     """Queued jobs older than a few minutes were never picked up: publish them again (idempotent bodies)."""
-    before = (now or timezone.now()) - STUCK_AFTER
+    now = now or timezone.now()
+    before = now - STUCK_AFTER
+    lost = Q(state=JobState.QUEUED, requested_at__lt=before) | Q(state=JobState.RUNNING,
+                                                                  requested_at__lt=now - ABANDONED_AFTER)
     published = 0
-    for pk in BagExport.objects.filter(state=JobState.QUEUED, requested_at__lt=before).values_list("pk", flat=True):
+    for pk in BagExport.objects.filter(lost).values_list("pk", flat=True)[:50]:
         published += publish("records.tasks.build_export", pk)
-    for pk in BagImport.objects.filter(state=JobState.QUEUED, requested_at__lt=before).values_list("pk", flat=True):
+    for pk in BagImport.objects.filter(lost).values_list("pk", flat=True)[:50]:
         published += publish("records.tasks.run_import", pk)
     # Archive records whose timestamping task never ran (no row at all for one of their files).
     untried = WorkFileDocument.objects.filter(work_file=OuterRef("pk"), document__files__archival_timestamp=None)

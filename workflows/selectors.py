@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 
 from accounts import roles
 from accounts.models import Delegation
-from documents.models import Direction, Document
+from documents.models import Direction, Document, RegisterKind
 from documents.selectors import visible_documents
 
 from .models import (
@@ -134,6 +134,7 @@ def my_incoming_work(user, *, limit: int = 50, today: date | None = None) -> Inc
             # each one's case by its unique key; a LEFT JOIN ... IS NULL hashed every case instead.
             Document.objects.filter(id__in=visible, agency_id=user.agency_id, direction=Direction.INCOMING)
             .filter(~Exists(IncomingCase.objects.filter(document_id=OuterRef("pk"))))
+            .exclude(register__kind=RegisterKind.IMPORTED)  # records brought in from another system: history
             .select_related("document_type").order_by("-urgency", "-created_at", "-id"),
             None,
         )

@@ -26,7 +26,7 @@ from accounts.models import Delegation, Unit
 from audit.services import record_event
 from documents import services as documents_services
 from documents.holds import hold_reason
-from documents.models import Confidentiality, Direction, Document
+from documents.models import Confidentiality, Direction, Document, RegisterKind
 from documents.selectors import visible_documents
 from documents.storage import store_blob
 from documents.uploads import UploadRejected, check_upload
@@ -205,6 +205,8 @@ def open_case(actor, document: Document) -> IncomingCase:
         raise PermissionDenied(_("Only the agency's clerks may do this."))
     if document.direction != Direction.INCOMING:
         raise ValidationError(_("Only incoming documents are handled here."))
+    if document.register.kind == RegisterKind.IMPORTED:
+        raise ValidationError(_("An imported record is kept as history; it is not handled again."))
     if not visible_documents(actor).filter(pk=document.pk).exists():
         raise PermissionDenied(_("You cannot see this document."))
     reason = hold_reason(document.pk)

@@ -16,7 +16,7 @@ import pytest
 from defusedxml import ElementTree as SafeET
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts import roles
 from audit.models import AuditEvent
@@ -46,6 +46,13 @@ PDF_A = make_pdf(text="Quyết định ban hành Quy chế")
 PDF_B = make_pdf(text="Phụ lục kèm theo Quy chế")
 PDF_C = make_pdf(text="Công văn góp ý của Sở Tư pháp")
 PDF_LTA = make_pdf(text="Bản lưu trữ dài hạn B-LTA")
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The refusals are matched on their English text (the suite's default language is Vietnamese)."""
+    with translation.override("en"):
+        yield
 
 
 def upload(name: str, content: bytes) -> SimpleUploadedFile:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -425,3 +425,24 @@ def test_the_sweeper_publishes_again_what_a_broker_outage_lost(office, monkeypat
     assert jobs.sweep(now=later) == 2
     assert ("records.tasks.build_export", export.pk) in published
     assert ("records.tasks.timestamp_archived", work_file.pk) in published
+
+
+def test_an_imported_incoming_record_is_history_not_work(office):
+    from django.db import transaction
+
+    from desk.selectors import work_counts
+    from workflows import services as workflow_services
+    from workflows.selectors import TO_REGISTER, my_incoming_work
+
+    with transaction.atomic():
+        imported = documents_services.import_document_record(office.archivist, office.agency, {
+            "direction": "incoming", "document_type": "cong-van", "code_number": "15", "code_notation": "UBND-VP",
+            "issued_date": date(2019, 3, 1), "organ_name": "UBND huyện Lạc Sơn", "subject": "Báo cáo năm 2018",
+        }, [("bao-cao.pdf", make_pdf(text="Báo cáo năm 2018"), "application/pdf")])
+    fresh = incoming(office)
+    work = my_incoming_work(office.clerk)
+    listed = {item.document.pk for item in work.items[TO_REGISTER]}
+    assert fresh.pk in listed and imported.pk not in listed
+    assert work_counts(office.clerk)["to_register"] == work.counts[TO_REGISTER].total == 1
+    with pytest.raises(ValidationError):
+        workflow_services.open_case(office.clerk, imported)
