@@ -2,7 +2,7 @@
 
 When the archive receives a transfer, `records.tasks.timestamp_archived` (queue `signing`: it talks to the TSA
 and the CAs) runs `timestamp_work_file` for each file: every PDF of its documents that carries signatures gets
-a copy with the signatures' validation data and a document timestamp (`signatures.archival`), stored as a new
+a copy with the signatures' validation data and document timestamps (`signatures.archival`), stored as a new
 content-addressed blob beside the untouched original and recorded in `ArchivalTimestamp`.
 
 Idempotent: a row already `done` is left alone, so a redelivered task or a second transfer of the same

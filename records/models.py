@@ -414,9 +414,10 @@ class FixityRecord(models.Model):
 
 
 class ArchivalTimestamp(models.Model):
-    """The B-LTA copy of a signed PDF made at archiving: the original bytes plus its validation data (DSS)
-    and a document timestamp (RFC 3161) as an incremental update, so the signature stays provable after the
-    certificates expire. The original file is kept untouched beside it."""
+    """The B-LTA copy of a signed PDF made at archiving: the original bytes plus, as incremental updates, a
+    document timestamp (the trusted time, when the signature has none), the validation data (DSS) of the
+    signatures and timestamps, and a document timestamp (RFC 3161) over it, so the signature stays provable
+    after the certificates expire. The original file is kept untouched beside it."""
 
     document_file = models.OneToOneField(DocumentFile, on_delete=models.PROTECT, related_name="archival_timestamp")
     blob = models.ForeignKey(FileBlob, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

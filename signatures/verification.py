@@ -516,6 +516,8 @@ class _FileData:
     crls: list[asn1_crl.CertificateList] = field(default_factory=list)
     ocsps: list[asn1_ocsp.OCSPResponse] = field(default_factory=list)
     present: bool = False
+    revisions: list[int] = field(default_factory=list)
+    """The revisions that wrote the DSS (created or added to it); empty when that cannot be told."""
 
 
 class _FileProblem(Exception):
@@ -805,10 +807,24 @@ def _read_dss(reader: PdfFileReader) -> _FileData:
             crls=[asn1_crl.CertificateList.load(ref.get_object().data) for ref in dss.crls],
             ocsps=[asn1_ocsp.OCSPResponse.load(ref.get_object().data) for ref in dss.ocsps],
             present=True,
+            revisions=_dss_revisions(reader),
         )
     except Exception:
         logger.info("Ignoring an unreadable DSS", exc_info=True)
         return _FileData()
+
+
+def _dss_revisions(reader: PdfFileReader) -> list[int]:
+    """The revisions that wrote the DSS dictionary (pyHanko rewrites it in place whenever it adds to it).
+    Best effort, for the PAdES level: [] for a direct DSS or a cross-reference table we cannot read."""
+    try:
+        raw = reader.root.raw_get("/DSS")
+        if not isinstance(raw, generic.IndirectObject):
+            return []
+        xrefs = reader.xrefs
+        return [r for r in range(xrefs.total_revisions) if raw.reference in xrefs.explicit_refs_in_revision(r)]
+    except Exception:
+        return []
 
 
 def _is_document_timestamp(emb: EmbeddedPdfSignature) -> bool:
@@ -1087,14 +1103,40 @@ def _revocation_state(
 def _pades_level(
     emb: EmbeddedPdfSignature, has_signature_timestamp: bool, file_data: _FileData, timestamp_revisions: list[int]
 ) -> str:
-    """Best effort: B-B for ETSI.CAdES.detached, B-T with a signature timestamp, B-LT when the file also has
-    a DSS, B-LTA when a document timestamp was added after the signature. Plain PKCS#7 signatures: ''."""
+    """Best effort, after ETSI EN 319 142-1 where each level builds on the previous one. Plain PKCS#7
+    signatures: ''. ETSI.CAdES.detached:
+
+    - with a signature time-stamp: B-T; B-LT when the file also has a DSS; B-LTA when a document timestamp
+      was added after the signature;
+    - without one (B-B), a document timestamp in a later revision gives the trusted time of B-T; a DSS
+      written in that timestamp's revision or later (its validation data and the signature's) makes B-LT;
+      a further document timestamp after that first one, in the revision of that DSS or later (so covering
+      it), makes B-LTA (what `signatures.archival` writes). When the DSS's revisions cannot be told, any
+      DSS counts for B-LT and any second later document timestamp for B-LTA.
+
+    Whether the DSS really holds every certificate's revocation data is judged by the validation itself
+    (trusted, revocation), not here."""
     if emb.sig_object.get("/SubFilter") != "/ETSI.CAdES.detached":
         return ""
-    if not has_signature_timestamp:
+    if has_signature_timestamp:
+        if not file_data.present:
+            return "B-T"
+        if any(revision > emb.signed_revision for revision in timestamp_revisions):
+            return "B-LTA"
+        return "B-LT"
+    later = sorted(revision for revision in timestamp_revisions if revision > emb.signed_revision)
+    if not later:
         return "B-B"
+    first = later[0]
     if not file_data.present:
         return "B-T"
-    if any(revision > emb.signed_revision for revision in timestamp_revisions):
+    if file_data.revisions:
+        dss_after = [revision for revision in file_data.revisions if revision >= first]
+        if not dss_after:  # a DSS older than the trusted time cannot hold its timestamp's validation data
+            return "B-T"
+        covered_from = dss_after[0]
+    else:
+        covered_from = first
+    if any(revision > first and revision >= covered_from for revision in later):
         return "B-LTA"
     return "B-LT"

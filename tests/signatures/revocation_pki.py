@@ -4,7 +4,9 @@ bench (bench/signing.py) check received documents against it, online, without le
 
 The architecture: a root CA that issues an OCSP responder certificate (ocsp-no-check) and three signers, all
 declaring `http://127.0.0.1:<port>/local/ocsp/root` and `http://127.0.0.1:<port>/local/crls/root/latest.crl`:
-`alice` (good), `bob` (revoked an hour ago) and `seal` (good, the agency seal of two-signature files).
+`alice` (good), `bob` (revoked an hour ago) and `seal` (good, the agency seal of two-signature files). The
+Animator also runs an RFC 3161 time-stamping service (`LocalCA.tsa_url`) whose certificate `tsa` (EKU
+timeStamping) declares the same OCSP responder and CRL: the archival (B-LTA) timestamp tests use it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 ARCH = "local"
 SIGNERS = ("alice", "bob", "seal")
 REVOKED = "bob"
+TSA = "tsa"
+KEY_LABELS = ("root", "ocsp", TSA, *SIGNERS)
 
 
 class _CountingApp:
@@ -58,6 +62,11 @@ class LocalCA:
     def request_count(self) -> int:
         with self.counter.lock:
             return sum(self.counter.requests.values())
+
+    @property
+    def tsa_url(self) -> str:
+        """The RFC 3161 time-stamping service (POST a TimeStampReq)."""
+        return f"{self.base_url}/{ARCH}/tsa/{TSA}"
 
     def chain(self, label: str) -> list[x509.Certificate]:
         """The certificates a signer embeds besides its own: the root (a single-tier CA)."""
@@ -100,22 +109,28 @@ def _config(key_dir: Path, base_url: str, now: datetime) -> dict[str, Any]:
     }
     for label in SIGNERS:
         certs[label] = {"issuer": "root", "validity": validity, "extensions": [signer_usage, *revinfo]}
+    certs[TSA] = {"issuer": "root", "validity": validity, "extensions": [
+        {"id": "key_usage", "critical": True, "smart-value": {"schema": "key-usage", "params": ["digital_signature"]}},
+        {"id": "extended_key_usage", "critical": True, "value": ["time_stamping"]},
+        *revinfo,
+    ]}
     certs[REVOKED]["revocation"] = {"revoked-since": _iso(now - timedelta(hours=1)), "reason": "key_compromise"}
     return {
         "external-url-prefix": base_url,
-        "keysets": {ARCH: {"keys": {label: {"path": f"{label}.key.pem"} for label in ("root", "ocsp", *SIGNERS)}}},
+        "keysets": {ARCH: {"keys": {label: {"path": f"{label}.key.pem"} for label in KEY_LABELS}}},
         "pki-architectures": {
             ARCH: {
                 "keyset": ARCH,
                 "entity-defaults": {"country-name": "VN", "organization-name": "Local test CA"},
                 "entities": {"root": {"common-name": "Local Root CA"}, "ocsp": {"common-name": "Local OCSP"},
                              "alice": {"common-name": "Alice"}, "bob": {"common-name": "Bob"},
-                             "seal": {"common-name": "Local agency seal"}},
+                             "seal": {"common-name": "Local agency seal"}, TSA: {"common-name": "Local TSA"}},
                 "certs": certs,
                 "services": {
                     "ocsp": {"root": {"for-issuer": "root", "responder-cert": "ocsp", "signing-key": "ocsp"}},
                     "crl-repo": {"root": {"for-issuer": "root", "signing-key": "root",
                                           "simulated-update-schedule": "P1D"}},
+                    "time-stamping": {TSA: {"signing-cert": TSA}},
                 },
             }
         },
@@ -134,7 +149,7 @@ def local_ca(key_dir: Path) -> Iterator[LocalCA]:
         def log(self, type: str, message: str, *args: Any) -> None:  # no access log on the test output
             pass
 
-    keys = {label: ec.generate_private_key(ec.SECP256R1()) for label in ("root", "ocsp", *SIGNERS)}
+    keys = {label: ec.generate_private_key(ec.SECP256R1()) for label in KEY_LABELS}
     key_dir.mkdir(parents=True, exist_ok=True)
     for label, key in keys.items():
         (key_dir / f"{label}.key.pem").write_bytes(key.private_bytes(
@@ -147,7 +162,7 @@ def local_ca(key_dir: Path) -> Iterator[LocalCA]:
     counter.app = Animator(AnimatorArchStore({arch.arch_label: arch}), with_web_ui=False)
     certificates = {
         label: x509.load_der_x509_certificate(arch.get_cert(CertLabel(label)).dump())
-        for label in ("root", "ocsp", *SIGNERS)
+        for label in KEY_LABELS
     }
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="local-ca", daemon=True)
     thread.start()
@@ -165,3 +180,20 @@ def local_ca(key_dir: Path) -> Iterator[LocalCA]:
         yield LocalCA(base_url=base_url, certificates=certificates, keys=keys, counter=counter, stop=stop)
     finally:
         stop()
+
+
+def signed_pdf(ca: LocalCA, label: str, pdf: bytes) -> bytes:
+    """`pdf` signed elsewhere with stock pyHanko by the CA's `label` (B-B: no revocation data in the file)."""
+    import io
+
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    key = asn1_keys.PrivateKeyInfo.load(ca.keys[label].private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    certificate = asn1_x509.Certificate.load(ca.certificates[label].public_bytes(serialization.Encoding.DER))
+    signer = signers.SimpleSigner(signing_cert=certificate, signing_key=key, cert_registry=None)
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    return signers.sign_pdf(writer, signers.PdfSignatureMetadata(field_name="Signature1"), signer=signer).getvalue()
