@@ -7,8 +7,8 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from documents.models import Document, DocumentFile, DocumentRecipient
-from signatures.models import FileVerification
 from records.models import WorkFile
+from signatures.models import FileVerification
 from workflows.drafting import Draft
 from workflows.models import Assignment, IncomingCase
 
