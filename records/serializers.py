@@ -33,6 +33,18 @@ from .models import (
 # --- the retention table ----------------------------------------------------------------------------------
 
 
+
+# Ids within the database's integer range: a larger number is a 400 (it cannot name anything), not a 500.
+MAX_ID = 2**63 - 1
+
+
+class IdField(serializers.IntegerField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
 class RetentionPeriodSerializer(serializers.ModelSerializer):
     """A row of the retention table; `years` null means permanent."""
 
@@ -86,7 +98,7 @@ class CatalogueDetailSerializer(CatalogueSerializer):
 
 class CatalogueCreateSerializer(serializers.Serializer):
     year = serializers.IntegerField(min_value=1900, max_value=2200)
-    copy_from = serializers.IntegerField(required=False, allow_null=True, default=None,
+    copy_from = IdField(required=False, allow_null=True, default=None,
                                          help_text="A catalogue of the agency whose headings and entries are copied.")
 
 
@@ -94,20 +106,20 @@ class HeadingCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300)
     abbreviation = serializers.CharField(max_length=20, required=False, allow_blank=True, default="",
                                          help_text="Required for a major heading (e.g. TCCB): it ends the file numbers.")
-    parent = serializers.IntegerField(required=False, allow_null=True, default=None,
+    parent = IdField(required=False, allow_null=True, default=None,
                                       help_text="A major heading of this catalogue: the new one is its sub-heading.")
 
 
 class EntryCreateSerializer(serializers.Serializer):
-    heading = serializers.IntegerField()
+    heading = IdField()
     title = serializers.CharField(max_length=500)
-    retention = serializers.IntegerField(required=False, allow_null=True, default=None,
+    retention = IdField(required=False, allow_null=True, default=None,
                                          help_text="A row of the retention table (its years are copied).")
     retention_years = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
                                                max_value=100)
     permanent = serializers.BooleanField(required=False, default=False)
-    unit = serializers.IntegerField(required=False, allow_null=True, default=None)
-    responsible = serializers.IntegerField(required=False, allow_null=True, default=None)
+    unit = IdField(required=False, allow_null=True, default=None)
+    responsible = IdField(required=False, allow_null=True, default=None)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     file_notation = serializers.CharField(max_length=20, required=False, allow_blank=True, default="",
                                           help_text="Empty: the next number under the major heading (01.TCCB).")
@@ -211,7 +223,7 @@ RETENTION_FILTER = re.compile(r"^(permanent|[0-9]{1,3})$")
 class WorkFileFilterSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=WorkFileState.choices, required=False)
     year = serializers.IntegerField(required=False, min_value=1900, max_value=2200)
-    unit = serializers.IntegerField(required=False, min_value=1)
+    unit = IdField(required=False)
     q = serializers.CharField(required=False, max_length=200, help_text="The title or the file number contains this.")
     retention = serializers.CharField(required=False, max_length=9,
                                       help_text="`permanent`, or a number of years (e.g. 10).")
@@ -227,11 +239,11 @@ class ArchiveFilterSerializer(WorkFileFilterSerializer):
 
 
 class DueFilterSerializer(serializers.Serializer):
-    unit = serializers.IntegerField(required=False, min_value=1)
+    unit = IdField(required=False)
 
 
 class OpenFromEntrySerializer(serializers.Serializer):
-    entry = serializers.IntegerField(help_text="An entry of a published catalogue.")
+    entry = IdField(help_text="An entry of a published catalogue.")
     start_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
@@ -241,11 +253,11 @@ class WorkFileCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=500)
     file_notation = serializers.CharField(max_length=20)
     start_date = serializers.DateField()
-    retention = serializers.IntegerField(required=False, allow_null=True, default=None)
+    retention = IdField(required=False, allow_null=True, default=None)
     retention_years = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
                                                max_value=100)
     permanent = serializers.BooleanField(required=False, default=False)
-    unit = serializers.IntegerField(required=False, allow_null=True, default=None)
+    unit = IdField(required=False, allow_null=True, default=None)
     rights = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
     description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     capital_construction = serializers.BooleanField(required=False, default=False)
@@ -265,7 +277,7 @@ class WorkFileChangeSerializer(serializers.Serializer):
 
 
 class FileDocumentAddSerializer(serializers.Serializer):
-    document = serializers.IntegerField(help_text="A registered document of the agency that you may open.")
+    document = IdField(help_text="A registered document of the agency that you may open.")
 
 
 class HoldBackRequestSerializer(serializers.Serializer):
@@ -322,7 +334,7 @@ class TransferDetailSerializer(TransferSerializer):
 
 
 class FileIdsSerializer(serializers.Serializer):
-    files = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=500)
+    files = serializers.ListField(child=IdField(), min_length=1, max_length=500)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -360,7 +372,7 @@ class DispositionDetailSerializer(DispositionSerializer):
 
 
 class ItemDecisionSerializer(serializers.Serializer):
-    item = serializers.IntegerField(help_text="An item (file) of the proposal.")
+    item = IdField(help_text="An item (file) of the proposal.")
     destroy = serializers.BooleanField()
     keep_until = serializers.DateField(required=False, allow_null=True, default=None,
                                        help_text="When kept: the day until which it is kept.")

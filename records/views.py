@@ -69,6 +69,21 @@ def _attempt(request: HttpRequest, action: Callable[[], object], success: str) -
     return result
 
 
+def _id(value) -> int:
+    """A submitted id; anything that cannot name a row is a 404, not a 500."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError) as error:
+        raise Http404 from error
+    if not 1 <= number < 2**63:
+        raise Http404
+    return number
+
+
+def _ids(values: list[str]) -> list[int]:
+    return [_id(value) for value in values]
+
+
 def _file_response(content: bytes, name: str, fmt: str) -> HttpResponse:
     content_type = "application/pdf" if fmt == "pdf" else XLSX
     response = HttpResponse(content, content_type=content_type)
@@ -163,7 +178,7 @@ def catalogue(request: HttpRequest, pk: int) -> HttpResponse:
                 if _attempt(request, lambda: services.add_entry(user, item, entry), _("File added to the catalogue.")):
                     return redirect("records:catalogue", pk)
         elif action == "remove":
-            entry = get_object_or_404(CatalogueEntry, pk=request.POST.get("entry"), catalogue=item)
+            entry = get_object_or_404(CatalogueEntry, pk=_id(request.POST.get("entry")), catalogue=item)
             _attempt(request, lambda: services.remove_entry(user, entry), _("File removed from the catalogue."))
             return redirect("records:catalogue", pk)
         elif action == "publish":
@@ -328,7 +343,7 @@ def file_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             _attempt(request, lambda: services.add_document(user, work_file, matches[0]),
                      _("%(number)s added to the file.") % {"number": matches[0].number_notation})
     elif action == "remove":
-        document = get_object_or_404(Document, pk=request.POST.get("document"))
+        document = get_object_or_404(Document, pk=_id(request.POST.get("document")))
         _attempt(request, lambda: services.remove_document(user, work_file, document),
                  _("%(number)s removed from the file.") % {"number": document.number_notation})
     elif action == "change":
@@ -348,7 +363,7 @@ def file_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             messages.error(request, _("Check the fields: %(errors)s") % {"errors": form.errors.as_text()})
     elif action == "decide-hold":
-        hold = get_object_or_404(HoldBack, pk=request.POST.get("hold"), work_file=work_file)
+        hold = get_object_or_404(HoldBack, pk=_id(request.POST.get("hold")), work_file=work_file)
         form = DecisionForm(request.POST)
         if form.is_valid():
             _attempt(request, lambda: services.decide_hold_back(user, hold, approve=form.cleaned_data["approve"],
@@ -377,10 +392,7 @@ def file_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 def _visible_document(request: HttpRequest, document_id) -> Document:
-    try:
-        return visible_documents(request.user).get(pk=int(document_id))
-    except (TypeError, ValueError, Document.DoesNotExist) as error:
-        raise Http404 from error
+    return get_object_or_404(visible_documents(request.user), pk=_id(document_id))
 
 
 @login_required
@@ -432,7 +444,7 @@ def document_section(request: HttpRequest, document: Document) -> str | None:
 @require_POST
 def add_from_document(request: HttpRequest, document_id: int) -> HttpResponse:
     document = _visible_document(request, document_id)
-    work_file = get_object_or_404(selectors.visible_work_files(request.user), pk=request.POST.get("file"))
+    work_file = get_object_or_404(selectors.visible_work_files(request.user), pk=_id(request.POST.get("file")))
     _attempt(request, lambda: services.add_document(request.user, work_file, document),
              _("Added to the work file %(number)s.") % {"number": work_file.file_notation})
     return redirect("documents:detail", document.pk)
@@ -446,7 +458,7 @@ def transfers(request: HttpRequest) -> HttpResponse:
     user = request.user
     whole = selectors.sees_whole_agency(user, user.agency_id)
     if request.method == "POST":
-        chosen = list(selectors.visible_work_files(user).filter(pk__in=request.POST.getlist("files")))
+        chosen = list(selectors.visible_work_files(user).filter(pk__in=_ids(request.POST.getlist("files"))))
         transfer = _attempt(request, lambda: services.submit_transfer(user, chosen, note=request.POST.get("note", "")),
                             _("The files were submitted to the agency archive."))
         if transfer is not None:
@@ -531,7 +543,7 @@ def dispositions(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not manager:
             raise PermissionDenied
-        chosen = list(WorkFile.objects.filter(agency_id=user.agency_id, pk__in=request.POST.getlist("files")))
+        chosen = list(WorkFile.objects.filter(agency_id=user.agency_id, pk__in=_ids(request.POST.getlist("files"))))
         disposition = _attempt(request, lambda: services.propose_disposition(user, chosen,
                                                                              note=request.POST.get("note", "")),
                                _("The proposal was sent to the head of the agency."))
@@ -600,7 +612,7 @@ def retention(request: HttpRequest) -> HttpResponse:
     user = request.user
     may_edit = user.is_superuser or user.has_perm("records.change_retentionperiod")
     edit_pk = request.GET.get("edit") or request.POST.get("pk")
-    instance = get_object_or_404(RetentionPeriod, pk=edit_pk) if edit_pk else None
+    instance = get_object_or_404(RetentionPeriod, pk=_id(edit_pk)) if edit_pk else None
     form = RetentionForm(request.POST or None, instance=instance) if may_edit else None
     if request.method == "POST":
         if not may_edit:

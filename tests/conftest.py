@@ -8,6 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from tests import flushing
+
+# Transactional tests empty the database by deleting rows instead of `flush` (TRUNCATE and post_migrate).
+flushing.install()
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CORPORA = PROJECT_ROOT.parent / "shared" / "corpora"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -61,6 +66,21 @@ def reference_data():
 
     import_module("documents.migrations.0002_load_document_types").load_types(django_apps, None)
     sync_role_groups()
+
+
+@pytest.fixture(scope="session")
+def api_schema_text(tmp_path_factory, django_db_blocker) -> str:
+    """The OpenAPI schema as `manage.py spectacular --validate --fail-on-warn` writes it, generated and validated
+    once per process for the tests that look for their routes in it (it takes seconds): a warning or an
+    invalid schema fails every one of them."""
+    from django.core.management import call_command
+    from drf_spectacular.drainage import GENERATOR_STATS
+
+    GENERATOR_STATS.reset()  # earlier imports in this process must not count
+    target = tmp_path_factory.mktemp("schema") / "schema.yaml"
+    with django_db_blocker.unblock():
+        call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    return target.read_text(encoding="utf-8")
 
 
 @pytest.fixture(autouse=True)

@@ -26,7 +26,6 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.db import connections
 from django.utils import timezone
 
@@ -35,6 +34,7 @@ from documents import services as documents_services
 from documents.models import Confidentiality, Document
 from signatures.sample_documents import build_decree30_pdf
 from tests.factories import PASSWORD, AgencyFactory, UnitFactory, doc_type, make_pdf, make_user
+from tests.flushing import flush_database
 from workflows import services as workflow_services
 from workflows.drafting import Draft, DraftState
 from workflows.models import Assignment, AssignmentState, CaseState, IncomingCase, TargetRole
@@ -99,14 +99,7 @@ def world(django_db_setup, django_db_blocker, live_server):
         finally:
             live_server._live_server_modified_settings.disable()
             # As after a transactional test: the next tests find an empty database.
-            call_command(
-                "flush",
-                verbosity=0,
-                interactive=False,
-                reset_sequences=False,
-                allow_cascade=False,
-                inhibit_post_migrate=False,
-            )
+            flush_database()
 
 
 def _build_world() -> World:

@@ -32,7 +32,8 @@ def sent(django_capture_on_commit_callbacks):
 
 
 def _verbs(target) -> list[str]:
-    return list(AuditEvent.objects.filter(verb__startswith="exchange.", target_id=str(target.pk))
+    return list(AuditEvent.objects.filter(verb__startswith="exchange.", target_id=str(target.pk),
+                                          target_type=target._meta.label_lower)
                 .order_by("id").values_list("verb", flat=True))
 
 

@@ -446,3 +446,18 @@ def test_an_imported_incoming_record_is_history_not_work(office):
     assert work_counts(office.clerk)["to_register"] == work.counts[TO_REGISTER].total == 1
     with pytest.raises(ValidationError):
         workflow_services.open_case(office.clerk, imported)
+
+
+def test_garbage_ids_are_404_not_500(office):
+    work_file = services.open_ad_hoc(office.staff, services.WorkFileInput(
+        title="Hồ sơ", file_notation="01.TCCB", start_date=timezone.localdate(), retention_years=10))
+    staff, archivist = _client(office.staff), _client(office.archivist)
+    huge = str(2**70)
+    assert staff.post(reverse("records:file_action", args=[work_file.pk, "add"]), {"document": "x"}).status_code == 404
+    assert staff.post(reverse("records:file_action", args=[work_file.pk, "remove"]),
+                      {"document": huge}).status_code == 404
+    assert staff.post(reverse("records:transfers"), {"files": ["1", "abc"]}).status_code == 404
+    assert archivist.get(reverse("records:retention"), {"edit": "abc"}).status_code == 404
+    assert archivist.post(reverse("records:dispositions"), {"files": [huge]}).status_code == 404
+    assert staff.get(reverse("records:archive"), {"year": huge, "unit": "abc"}).status_code == 200
+    assert staff.get("/api/v1/records/due/", {"unit": huge}).status_code == 400

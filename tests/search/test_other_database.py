@@ -16,6 +16,9 @@ pytestmark = pytest.mark.beside
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/eoffice_search_other"
+# The child needs none of these; loading them costs it a second or two.
+UNUSED_PLUGINS = ("xdist", "xdist.looponfail", "playwright", "base_url", "hypothesispytest", "schemathesis", "anyio",
+                  "faker")
 
 
 def _postgres_answers() -> bool:
@@ -40,7 +43,7 @@ def test_search_behaves_the_same_on_the_other_database():
         other = "PostgreSQL"
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
-         "tests/search/test_search.py"],
+         *(arg for plugin in UNUSED_PLUGINS for arg in ("-p", f"no:{plugin}")), "tests/search/test_search.py"],
         cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, f"search tests on {other}:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
