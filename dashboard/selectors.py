@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import Agency, AgencyKind, Unit
-from documents.models import Confidentiality, Direction, Document, DocumentFile
+from documents.models import Confidentiality, Direction, Document, DocumentFile, Register, RegisterKind
 from documents.selectors import visible_documents
 from exchange.models import Delivery
 from signatures.models import FileVerification, SigningRequest, SigningState
@@ -181,6 +181,7 @@ def in_period(date_from: date, date_to: date) -> Q:
 # document figure is a set of classes. The counts group by the class, the lists filter on it: a list shows
 # exactly what its figure counted, and the signature and delivery look-ups run once per document.
 _IN_E, _IN_P, _OUT_E, _OUT_S, _OUT_T, _OUT_P, _INT = "in_e", "in_p", "out_e", "out_s", "out_t", "out_p", "int"
+_IMPORTED = "imported"  # in no figure (see channel)
 FIGURE_CLASSES = {
     IN: (_IN_E, _IN_P),
     IN_ELECTRONIC: (_IN_E,),
@@ -211,6 +212,10 @@ def channel(among: list[int] | None = None) -> Case:
         sent = Q(pk__in=Delivery.objects.filter(document_id__in=among).values("document_id"))
         received = Q(pk__in=Delivery.objects.filter(received_document_id__in=among).values("received_document_id"))
     return Case(
+        # Records imported from another installation (records/ BagIt import) are history, not this agency's
+        # clerical work: a class of their own that no figure counts.
+        When(register_id__in=Register.objects.filter(kind=RegisterKind.IMPORTED).values("pk"),
+             then=Value(_IMPORTED)),
         When(Q(direction=Direction.INCOMING) & received, then=Value(_IN_E)),
         When(direction=Direction.INCOMING, then=Value(_IN_P)),
         When(direction=Direction.INTERNAL, then=Value(_INT)),
@@ -238,7 +243,7 @@ def figure_documents(user, scope: Scope, figure: str, date_from: date, date_to: 
 
 
 _CHANNEL_FIGURES = {channel: tuple(figure for figure, classes in FIGURE_CLASSES.items() if channel in classes)
-                    for channel in (_IN_E, _IN_P, _OUT_E, _OUT_S, _OUT_T, _OUT_P, _INT)}
+                    for channel in (_IN_E, _IN_P, _OUT_E, _OUT_S, _OUT_T, _OUT_P, _INT, _IMPORTED)}
 
 
 def _fold(rows: list[dict], keys: tuple[str, ...]) -> list[dict]:

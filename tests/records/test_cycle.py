@@ -461,3 +461,21 @@ def test_garbage_ids_are_404_not_500(office):
     assert archivist.post(reverse("records:dispositions"), {"files": [huge]}).status_code == 404
     assert staff.get(reverse("records:archive"), {"year": huge, "unit": "abc"}).status_code == 200
     assert staff.get("/api/v1/records/due/", {"unit": huge}).status_code == 400
+
+
+def test_imported_records_are_not_counted_as_the_agencys_clerical_work(office):
+    from django.db import transaction
+
+    from dashboard.selectors import Scope, dashboard_figures
+
+    incoming(office)
+    with transaction.atomic():
+        documents_services.import_document_record(office.archivist, office.agency, {
+            "direction": "incoming", "document_type": "cong-van", "code_number": "15", "code_notation": "UBND-VP",
+            "issued_date": timezone.localdate(), "arrival_date": timezone.localdate(),
+            "organ_name": "UBND huyện Lạc Sơn", "subject": "Báo cáo",
+        }, [("bao-cao.pdf", make_pdf(text="Báo cáo cũ"), "application/pdf")])
+    today = timezone.localdate()
+    figures = dashboard_figures(office.leader, Scope("agency", office.agency.pk), today.replace(day=1), today,
+                                tallies=False)
+    assert figures.totals["in"] == 1
