@@ -64,6 +64,7 @@ from .serializers import (
     PublishSerializer,
     RetentionPeriodSerializer,
     TransferDetailSerializer,
+    TransferReceiveSerializer,
     TransferReturnSerializer,
     TransferSerializer,
     WorkFileChangeSerializer,
@@ -490,11 +491,13 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Records
         transfer = services.submit_transfer(request.user, files, note=data["note"])
         return Response(self._detail(request, transfer), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, summary="Receive the files into the archive",
+    @extend_schema(request=TransferReceiveSerializer, summary="Receive the files into the archive",
                    responses=_answers({200: TransferDetailSerializer}, 400, 403, 404))
     @action(detail=True, methods=["post"])
     def receive(self, request: Request, pk=None) -> Response:
-        transfer = services.receive_transfer(request.user, self.get_object())
+        transfer = self.get_object()
+        data = _parse(TransferReceiveSerializer, request.data)
+        transfer = services.receive_transfer(request.user, transfer, **data)
         return Response(self._detail(request, transfer))
 
     @extend_schema(request=TransferReturnSerializer, summary="Return the transfer to the unit for correction",

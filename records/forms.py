@@ -109,6 +109,14 @@ class DecisionForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class ReceiveForm(forms.Form):
+    paper_boxes = forms.IntegerField(label=_("Boxes of paper originals"), required=False, min_value=0,
+                                     max_value=100000)
+    shelf_metres = forms.DecimalField(label=_("Metres of shelf (paper)"), required=False, min_value=0,
+                                      max_value=99999, decimal_places=2,
+                                      help_text=_("Leave both empty for a purely electronic transfer."))
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 

@@ -318,6 +318,11 @@ class Transfer(models.Model):
     received_at = models.DateTimeField(_("received at"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
     files = models.ManyToManyField(WorkFile, related_name="transfers", verbose_name=_("files"))
+    # Paper originals handed over with the electronic files (PL V: the hand-over record counts them), entered
+    # by the archivist when receiving; empty for a purely electronic transfer.
+    paper_boxes = models.PositiveIntegerField(_("boxes (paper)"), null=True, blank=True)
+    shelf_metres = models.DecimalField(_("metres of shelf (paper)"), max_digits=7, decimal_places=2, null=True,
+                                       blank=True)
 
     class Meta:
         verbose_name = _("transfer to the archive")

@@ -615,6 +615,10 @@ def handover_record_pdf(transfer: Transfer) -> bytes:
     labelled("- " + _("Total number of documents"), str(totals.documents), bullet)
     labelled("- " + _("Total number of digital files"), str(totals.digital_files), bullet)
     labelled("- " + _("Total number of pages"), str(totals.pages), bullet)
+    if transfer.paper_boxes is not None or transfer.shelf_metres is not None:
+        labelled("- " + _("Paper originals: boxes"), str(transfer.paper_boxes or 0), bullet)
+        labelled("- " + _("Paper originals: metres of shelf"),
+                 f"{transfer.shelf_metres or 0:.2f}".replace(".", ","), bullet)
     line("4. " + _("The list of files transferred to the archive is attached."))
     if transfer.note.strip():
         labelled(_("Note"), transfer.note.strip())

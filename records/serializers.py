@@ -311,7 +311,7 @@ class TransferSerializer(serializers.ModelSerializer):
     class Meta:
         model = Transfer
         fields = ["id", "agency", "unit", "state", "submitted_by", "submitted_at", "received_by", "received_at",
-                  "note", "file_count"]
+                  "note", "paper_boxes", "shelf_metres", "file_count"]
         read_only_fields = fields
 
     def get_file_count(self, transfer: Transfer) -> int:
@@ -331,6 +331,15 @@ class TransferDetailSerializer(TransferSerializer):
     @extend_schema_field(FileBriefSerializer(many=True))
     def get_files(self, transfer: Transfer) -> list[dict]:
         return FileBriefSerializer(self.context.get("files", []), many=True).data
+
+
+class TransferReceiveSerializer(serializers.Serializer):
+    """Paper originals handed over with the files, if any (the hand-over record counts them)."""
+
+    paper_boxes = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0,
+                                           max_value=100000)
+    shelf_metres = serializers.DecimalField(required=False, allow_null=True, default=None, max_digits=7,
+                                            decimal_places=2, min_value=0)
 
 
 class FileIdsSerializer(serializers.Serializer):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -672,10 +673,14 @@ def submit_transfer(actor, files: list[WorkFile], *, note: str = "") -> Transfer
     return transfer
 
 
-def receive_transfer(actor, transfer: Transfer) -> Transfer:
+def receive_transfer(actor, transfer: Transfer, *, paper_boxes: int | None = None,
+                     shelf_metres: Decimal | None = None) -> Transfer:
     """The archivist checks the files against the catalogue and accepts them: they become read-only archive
-    records, and their signed PDFs get an archival timestamp (B-LTA) after the commit."""
+    records, and their signed PDFs get an archival timestamp (B-LTA) after the commit. Paper originals handed
+    over with them are counted in boxes and metres of shelf (the hand-over record prints them)."""
     _require_manager(actor, transfer.agency_id)
+    if (paper_boxes is not None and paper_boxes < 0) or (shelf_metres is not None and shelf_metres < 0):
+        raise RecordsError(_("Boxes and metres of shelf cannot be negative."))
     with transaction.atomic():
         transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
         if transfer.state != TransferState.SUBMITTED:
@@ -690,9 +695,12 @@ def receive_transfer(actor, transfer: Transfer) -> Transfer:
         transfer.state = TransferState.RECEIVED
         transfer.received_by = actor
         transfer.received_at = now
-        transfer.save(update_fields=["state", "received_by", "received_at"])
+        transfer.paper_boxes = paper_boxes
+        transfer.shelf_metres = shelf_metres
+        transfer.save(update_fields=["state", "received_by", "received_at", "paper_boxes", "shelf_metres"])
         _audit(actor, events.TRANSFER_RECEIVED, transfer, transfer.agency_id,
-               files=[f.file_notation for f in files])
+               files=[f.file_notation for f in files], paper_boxes=paper_boxes,
+               shelf_metres=str(shelf_metres) if shelf_metres is not None else None)
         notices.tell(
             notice_kinds.TRANSFER_DECIDED, key=f"records:transfer-decided:{transfer.pk}",
             user_ids=[transfer.submitted_by_id], exclude=[actor.pk],

@@ -35,6 +35,7 @@ from .forms import (
     ImportForm,
     PublishForm,
     ReasonForm,
+    ReceiveForm,
     RetentionForm,
 )
 from .models import (
@@ -480,8 +481,12 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if not manager:
             raise PermissionDenied
         if request.POST.get("action") == "receive":
-            _attempt(request, lambda: services.receive_transfer(user, transfer),
-                     _("Received: the files are now archive records."))
+            form = ReceiveForm(request.POST)
+            if form.is_valid():
+                _attempt(request, lambda: services.receive_transfer(user, transfer, **form.cleaned_data),
+                         _("Received: the files are now archive records."))
+            else:
+                messages.error(request, _("Check the fields: %(errors)s") % {"errors": form.errors.as_text()})
         elif request.POST.get("action") == "return":
             form = ReasonForm(request.POST)
             if form.is_valid():
@@ -492,7 +497,7 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("records:transfer", pk)
     return render(request, "records/transfer.html", {
         "transfer": transfer, "files": transfer.files.select_related("unit").order_by("file_notation"),
-        "manager": manager, "return_form": ReasonForm(),
+        "manager": manager, "return_form": ReasonForm(), "receive_form": ReceiveForm(),
     })
 
 

@@ -5,8 +5,10 @@ disposition approval and execution, and who sees what."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,6 +16,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from accounts import roles
 from accounts.models import Agency, Unit, User
@@ -21,7 +24,7 @@ from audit.models import AuditEvent
 from documents import services as documents_services
 from documents.models import Document, FileBlob
 from notifications.models import NoticeEvent
-from records import events, selectors, services
+from records import events, printouts, selectors, services
 from records.models import (
     CatalogueState,
     Disposition,
@@ -230,9 +233,14 @@ def test_transfer_received_becomes_read_only_archive(office):
         services.submit_transfer(office.chief, [work_file])
     with pytest.raises(PermissionDenied):
         services.receive_transfer(office.chief, transfer)
-    services.receive_transfer(office.archivist, transfer)
+    with pytest.raises(services.RecordsError):
+        services.receive_transfer(office.archivist, transfer, paper_boxes=-1)
+    services.receive_transfer(office.archivist, transfer, paper_boxes=2, shelf_metres=Decimal("0.25"))
     work_file.refresh_from_db()
     assert work_file.state == WorkFileState.ARCHIVED and work_file.archived_at
+    record = "".join(page.extract_text() for page in PdfReader(io.BytesIO(
+        printouts.handover_record_pdf(Transfer.objects.get()))).pages)
+    assert "0,25" in record
     assert list(selectors.archive(office.archivist)) == [work_file]
     assert list(selectors.archive(office.outsider)) == []
     with pytest.raises(services.RecordsError):
