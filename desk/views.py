@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from documents.selectors import visible_documents
 from exchange.selectors import inbox
 from notifications.selectors import unread_notices
+from records.selectors import records_work
 from workflows import drafting_selectors
 from workflows import selectors as incoming_selectors
 
@@ -72,12 +73,14 @@ def home(request: HttpRequest) -> HttpResponse:
                     .order_by("-arrived_at", "-id")[: RECEIVED_ROWS + 1])
     received_count = len(received) if len(received) <= RECEIVED_ROWS else waiting_deliveries.count()
     groups, notice_count = _notice_groups(user)
+    records = records_work(user)  # shown in its own section; the menu badge counts document work only
     total = work.total + drafting.total + received_count
     return render(request, "desk/home.html", {
         "sections": sections,
         "draft_sections": draft_sections,
         "received": received[:RECEIVED_ROWS],
         "received_count": received_count,
+        "records": records,
         "notice_groups": groups,
         "notice_count": notice_count,
         "total": total,

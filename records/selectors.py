@@ -249,3 +249,51 @@ def unit_leader_ids(unit_id: int | None) -> list[int]:
 def agency_leader_ids(agency_id: int) -> list[int]:
     return list(get_user_model().objects.filter(agency_id=agency_id, is_active=True, groups__name=roles.AGENCY_LEADER)
                 .values_list("pk", flat=True))
+
+
+@dataclass(frozen=True)
+class RecordsWork:
+    """What waits for this person in the records cycle (shown on My work): a handful of COUNT queries, each
+    only for the people whose role it concerns."""
+
+    transfers_to_receive: int = 0
+    hold_backs_to_decide: int = 0
+    dispositions_to_decide: int = 0
+    dispositions_to_execute: int = 0
+    files_due: int = 0
+    fixity_failed: int = 0
+
+    @property
+    def total(self) -> int:
+        return (self.transfers_to_receive + self.hold_backs_to_decide + self.dispositions_to_decide
+                + self.dispositions_to_execute + self.files_due + self.fixity_failed)
+
+
+def records_work(user, today: date | None = None) -> RecordsWork:
+    if not user.is_authenticated or not user.is_active or not user.agency_id:
+        return RecordsWork()
+    today = today or timezone.localdate()
+    counts: dict[str, int] = {}
+    agency_id = user.agency_id
+    if manages_records(user, agency_id):
+        counts["transfers_to_receive"] = Transfer.objects.filter(agency_id=agency_id,
+                                                                 state=TransferState.SUBMITTED).count()
+        counts["dispositions_to_execute"] = Disposition.objects.filter(agency_id=agency_id,
+                                                                       state=DispositionState.DECIDED).count()
+        counts["fixity_failed"] = WorkFile.objects.filter(agency_id=agency_id, fixity="failed").count()
+    if leads_agency(user, agency_id):
+        counts["hold_backs_to_decide"] = hold_backs_to_decide(user).count()
+        counts["dispositions_to_decide"] = Disposition.objects.filter(agency_id=agency_id,
+                                                                      state=DispositionState.PROPOSED).count()
+    # Closed files of mine (or of my unit, for its leader) due within 30 days or overdue, not yet submitted.
+    mine = Q(creator_id=user.pk)
+    if user.unit_id and roles.UNIT_LEADER in role_names(user):
+        mine |= Q(unit_id=user.unit_id)
+    horizon = today + timedelta(days=REMIND_DAYS)
+    counts["files_due"] = (
+        WorkFile.objects.filter(mine, agency_id=agency_id, state=WorkFileState.CLOSED, transfer_due__isnull=False)
+        .filter(Q(held_until__isnull=True, transfer_due__lte=horizon) | Q(held_until__lte=horizon))
+        .exclude(Exists(Transfer.objects.filter(files=OuterRef("pk"), state=TransferState.SUBMITTED)))
+        .count()
+    )
+    return RecordsWork(**counts)

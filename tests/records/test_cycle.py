@@ -487,3 +487,17 @@ def test_imported_records_are_not_counted_as_the_agencys_clerical_work(office):
     figures = dashboard_figures(office.leader, Scope("agency", office.agency.pk), today.replace(day=1), today,
                                 tallies=False)
     assert figures.totals["in"] == 1
+
+
+def test_my_work_shows_what_waits_in_the_records_cycle(office):
+    work_file = closed_file(office)
+    services.request_hold_back(office.chief, work_file, until=work_file.transfer_due + timedelta(days=30),
+                               reason="Còn dùng")
+    services.submit_transfer(office.chief, [closed_file(office, notation="06.TCCB")])
+    assert selectors.records_work(office.archivist).transfers_to_receive == 1
+    assert selectors.records_work(office.leader).hold_backs_to_decide == 1
+    assert selectors.records_work(office.staff, today=work_file.transfer_due).files_due == 1  # the keeper
+    assert selectors.records_work(office.outsider).total == 0
+    page = _client(office.archivist).get(reverse("desk:home")).content.decode()
+    assert 'id="records-work"' in page and reverse("records:transfers") in page
+    assert 'id="records-work"' not in _client(office.outsider).get(reverse("desk:home")).content.decode()
