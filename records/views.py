@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.models import Unit
 from documents.models import Direction, Document
 from documents.selectors import visible_documents
 from workflows.models import CaseState
@@ -464,8 +465,12 @@ def transfers(request: HttpRequest) -> HttpResponse:
                             _("The files were submitted to the agency archive."))
         if transfer is not None:
             return redirect("records:transfer", transfer.pk)
+    units = Unit.objects.filter(agency_id=user.agency_id).order_by("name") if whole else Unit.objects.none()
+    chosen_unit = next((unit for unit in units if str(unit.pk) == request.GET.get("unit")), None)
+    unit_id = (chosen_unit.pk if chosen_unit else None) if whole else user.unit_id
     return render(request, "records/transfers.html", {
-        "due": selectors.due_for_transfer(user, unit_id=None if whole else user.unit_id),
+        "due": selectors.due_for_transfer(user, unit_id=unit_id),
+        "units": units, "chosen_unit": chosen_unit,
         "transfers": selectors.visible_transfers(user).select_related("unit", "submitted_by", "received_by")
         .annotate(n=Count("files"))[:100],
         "today": timezone.localdate(),

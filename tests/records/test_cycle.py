@@ -366,6 +366,10 @@ def test_pages_render_for_each_role(office):
             assert client.get(url).status_code == 200, (user.username, url)
     archivist = _client(office.archivist)
     assert archivist.get(reverse("records:dispositions")).status_code == 200
+    due = closed_file(office, notation="07.TCCB")
+    per_unit = archivist.get(reverse("records:transfers"), {"unit": office.other_unit.pk}).content.decode()
+    assert f'data-file="{due.pk}"' not in per_unit and office.other_unit.name in per_unit
+    assert f'data-file="{due.pk}"' in archivist.get(reverse("records:transfers"), {"unit": office.unit.pk}).content.decode()
     assert archivist.get(reverse("records:imports")).status_code == 200
     page = archivist.get(reverse("records:file", args=[work_file.pk])).content.decode()
     assert work_file.file_code in page and "Hồ sơ thi đua" in page
