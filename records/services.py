@@ -872,7 +872,7 @@ def execute_disposition(actor, disposition: Disposition) -> Disposition:
             raise RecordsError(_("Nothing is destroyed before the head of the agency approves it."))
         items = list(disposition.items.filter(decision=ItemDecision.DESTROY).select_related("work_file"))
         file_ids = [item.work_file_id for item in items]
-        WorkFile.objects.select_for_update().filter(pk__in=file_ids).count()
+        list(WorkFile.objects.select_for_update().filter(pk__in=file_ids).values_list("pk", flat=True))
         documents = Document.objects.filter(work_file_items__work_file_id__in=file_ids).distinct()
         kept_elsewhere = set(
             WorkFileDocument.objects.filter(document__in=documents)
