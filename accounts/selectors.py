@@ -16,9 +16,26 @@ from django.conf import settings
 from django.db.models import Model, QuerySet
 
 from . import roles
-from .models import Agency
+from .models import Agency, User
 
 _MAX_TREE_DEPTH = 100
+
+
+def role_names(user) -> frozenset[str]:
+    """The person's role (group) names, read once per user object: a page asks several "is a leader of…"
+    questions, each of which would otherwise query the groups again."""
+    cached = getattr(user, "_role_names_cache", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True)) if user.is_authenticated else frozenset()
+        user._role_names_cache = cached
+    return cached
+
+
+def unit_leader_ids(unit_ids) -> list[int]:
+    """The active leaders of these units: who is told of what concerns a unit (internal documents sent to it,
+    its work files due for transfer)."""
+    return list(User.objects.filter(unit_id__in=unit_ids, is_active=True, groups__name=roles.UNIT_LEADER)
+                .values_list("pk", flat=True))
 
 
 def scope_includes_subtree() -> bool:

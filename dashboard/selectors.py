@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import Agency, AgencyKind, Unit
+from accounts.selectors import role_names
 from documents.models import Confidentiality, Direction, Document, DocumentFile, Register, RegisterKind
 from documents.selectors import visible_documents
 from exchange.models import Delivery
@@ -75,19 +76,11 @@ class Scope:
         return self.level == PROVINCE
 
 
-def _role_names(user) -> set[str]:
-    cached = getattr(user, "_dashboard_roles", None)
-    if cached is None:
-        cached = set(user.groups.values_list("name", flat=True))
-        user._dashboard_roles = cached
-    return cached
-
-
 def sees_all_agencies(user) -> bool:
     """The provincial rule: the permission held personally, or Agency leader of the provincial committee."""
     if user.has_perm("dashboard.view_all_agencies"):
         return True
-    return (roles.AGENCY_LEADER in _role_names(user) and user.agency_id is not None
+    return (roles.AGENCY_LEADER in role_names(user) and user.agency_id is not None
             and user.agency.kind == AgencyKind.PROVINCE_COMMITTEE)
 
 
@@ -100,7 +93,7 @@ def dashboard_scope(user, agency_id: int | None = None) -> Scope | None:
         return Scope(PROVINCE, agency_id)
     if not user.agency_id:
         return None
-    names = _role_names(user)
+    names = role_names(user)
     if roles.AGENCY_LEADER in names or user.has_perm("documents.view_register"):
         return Scope(AGENCY, user.agency_id)
     if roles.UNIT_LEADER in names and user.unit_id:

@@ -286,7 +286,7 @@ def drafts(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def jobs(request: HttpRequest) -> HttpResponse:
-    """Ask for a report (POST) and follow the person's report jobs (static/dashboard/jobs.js polls them)."""
+    """Ask for a report (POST) and follow the person's report jobs (static/js/jobs.js polls them)."""
     user = request.user
     scope = selectors.dashboard_scope(user)
     if scope is None:

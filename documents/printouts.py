@@ -329,7 +329,7 @@ def build_register_pdf(
     )
     story = [*_cover_flowables(cover), PageBreak(), table]
     footer_text = f"{cover.title} – Năm {cover.year} – {register.agency.name}"
-    doc.build(story, canvasmaker=_numbered_canvas(footer_text, page_size))
+    doc.build(story, canvasmaker=numbered_canvas(footer_text, page_size))
     return buffer.getvalue()
 
 
@@ -365,9 +365,12 @@ def _cover_flowables(cover: Cover) -> list:
     return [agency_block, *lines]
 
 
-def _numbered_canvas(footer_text: str, page_size: tuple[float, float]) -> type[Canvas]:
-    """A canvas class that knows the page count when each page is finished ("Trang 3/57").
-    Pages are kept as drawing state until the end: a few hundred pages of text, not a memory concern."""
+def numbered_canvas(footer_text: str, page_size: tuple[float, float], *,
+                    page_label: str = "Trang %(number)s/%(total)s", number_first: bool = False) -> type[Canvas]:
+    """A canvas class that knows the page count when each page is finished and prints `footer_text` and
+    `page_label` ("Trang 3/57"; the records' printouts pass a translated "Page 3 of 57") at the foot of every
+    page, the first (a register's cover) only when `number_first`. Pages are kept as drawing state until the
+    end: a few hundred pages of text, not a memory concern."""
     class NumberedCanvas(Canvas):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
@@ -381,7 +384,7 @@ def _numbered_canvas(footer_text: str, page_size: tuple[float, float]) -> type[C
             total = len(self._saved_pages)
             for state in self._saved_pages:
                 self.__dict__.update(state)
-                if self._pageNumber > 1:  # the cover carries no number
+                if number_first or self._pageNumber > 1:
                     self._footer(total)
                 super().showPage()
             super().save()
@@ -390,8 +393,8 @@ def _numbered_canvas(footer_text: str, page_size: tuple[float, float]) -> type[C
             width, _height = page_size
             self.setFont(_FONT, 7.5)
             self.setFillGray(0.3)
-            self.drawString(20 * mm, 8 * mm, footer_text)
-            self.drawRightString(width - 10 * mm, 8 * mm, f"Trang {self._pageNumber}/{total}")
+            self.drawString(20 * mm, 8 * mm, footer_text[:150])
+            self.drawRightString(width - 10 * mm, 8 * mm, page_label % {"number": self._pageNumber, "total": total})
 
     return NumberedCanvas
 

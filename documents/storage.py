@@ -20,15 +20,16 @@ class ContentDestroyed(IntegrityFailure):
     """The bytes were removed by an approved disposition (records/): not damage, a recorded destruction."""
 
 
-def destroy_blob_content(blob: FileBlob, when) -> bool:
-    """Remove a blob's bytes from storage and mark the row (the records app's disposition calls this only for
-    blobs no kept record uses). Returns whether bytes were there to remove."""
-    existed = default_storage.exists(blob.storage_name)
-    if existed:
-        default_storage.delete(blob.storage_name)
-    FileBlob.objects.filter(pk=blob.pk).update(destroyed_at=when)
-    blob.destroyed_at = when
-    return existed
+def remove_destroyed_bytes(blob: FileBlob) -> bool:
+    """Delete the bytes of a blob a disposition marked destroyed (`FileBlob.destroyed_at`, set in the
+    disposition's transaction; records/ calls this after the commit, so a rolled-back disposition never loses
+    content). Idempotent; returns whether bytes were there to remove."""
+    if blob.destroyed_at is None:
+        raise ValueError(f"blob {blob.sha256} is not marked destroyed")
+    if not default_storage.exists(blob.storage_name):
+        return False
+    default_storage.delete(blob.storage_name)
+    return True
 
 
 def blob_storage_name(sha256: str) -> str:

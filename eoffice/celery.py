@@ -43,6 +43,7 @@ TASK_ROUTES = {
     "records.tasks.build_export": {"queue": "default"},
     "records.tasks.run_import": {"queue": "default"},
     "records.tasks.sweep_jobs": {"queue": "maintenance"},
+    "records.tasks.remove_destroyed_content": {"queue": "maintenance"},
 }
 
 app = Celery("eoffice")

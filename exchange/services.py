@@ -14,7 +14,6 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.urls import reverse
@@ -22,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import roles
+from accounts.selectors import unit_leader_ids
 from audit.services import batched_events, record_event
 from documents import services as documents_services
 from documents.models import Confidentiality, Direction, Document, DocumentFile, DocumentRecipient
@@ -111,12 +111,6 @@ def leads_a_unit(user) -> bool:
     """A unit's leader receives the internal documents sent to the unit."""
     return bool(user.is_authenticated and user.is_active and user.unit_id
                 and user.groups.filter(name=roles.UNIT_LEADER).exists())
-
-
-def unit_leader_ids(unit_ids) -> list[int]:
-    """The active leaders of these units: who is told of an internal document sent to them."""
-    return list(get_user_model().objects.filter(unit_id__in=unit_ids, is_active=True, groups__name=roles.UNIT_LEADER)
-                .values_list("pk", flat=True))
 
 
 def is_recipient_unit_leader(user, delivery: Delivery) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -257,17 +257,8 @@ class CatalogueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Record
 
 def _filtered(files: QuerySet[WorkFile], query: dict) -> QuerySet[WorkFile]:
     """The caller's choices (state, year, unit, words, retention) on a list the selector already limited."""
-    if query.get("state"):
-        files = files.filter(state=query["state"])
-    if query.get("year"):
-        files = files.filter(year=query["year"])
-    if query.get("unit"):
-        files = files.filter(unit_id=query["unit"])
-    if words := (query.get("q") or "").strip():
-        files = files.filter(Q(title__icontains=words) | Q(file_notation__icontains=words))
-    if retention := query.get("retention"):
-        files = (files.filter(retention_years__isnull=True) if retention == "permanent"
-                 else files.filter(retention_years=int(retention)))
+    files = selectors.narrow_files(files, q=query.get("q") or "", year=query.get("year"), unit_id=query.get("unit"),
+                                   retention=query.get("retention"), state=query.get("state") or "")
     return files.select_related("agency", "unit").order_by("-year", "file_notation", "id")
 
 

@@ -30,14 +30,12 @@ from eoffice.notices import tell
 from . import events
 from .models import FixityRecord, FixityStatus, WorkFile, WorkFileDocument, WorkFileState
 from .notice_kinds import FIXITY_FAILED
+from .selectors import MANAGE_PERMISSION
 
-FIXITY_FAILED_VERB = events.FIXITY_FAILED
-FIXITY_RESTORED_VERB = events.FIXITY_RESTORED  # a failure ended (the bytes were restored from backup)
 CHUNK_SIZE = 4 * 1024 * 1024
 """Large reads: per-call overhead (storage wrapper, Python loop) stays negligible against hashing."""
 DEFAULT_BATCH_BLOBS = 2000
 DEFAULT_BATCH_BYTES = 2 * 1024**3
-ARCHIVIST_PERMISSION = "records.manage_records"
 
 
 @dataclass(frozen=True)
@@ -243,11 +241,11 @@ def _report_new_failures(newly_failing: list[tuple[_Result, datetime]], uses: di
         data = {"sha256": result.sha256, "status": str(result.status), "detail": result.detail,
                 "failed_since": failed_since}
         if not doc_files:  # a blob no registered document uses (a draft's file): the system's own chain
-            record_event(actor=None, verb=FIXITY_FAILED_VERB, target=TargetRef("documents.fileblob", result.sha256,
+            record_event(actor=None, verb=events.FIXITY_FAILED, target=TargetRef("documents.fileblob", result.sha256,
                          result.sha256[:12]), agency_id=None, data=data)
             continue
         for doc_file in doc_files:
-            record_event(actor=None, verb=FIXITY_FAILED_VERB, target=TargetRef.of(doc_file),
+            record_event(actor=None, verb=events.FIXITY_FAILED, target=TargetRef.of(doc_file),
                          agency_id=doc_file.document.agency_id,
                          data={**data, "document_id": doc_file.document_id, "file": doc_file.original_name,
                                "work_files": codes.get(doc_file.document_id, [])})
@@ -256,7 +254,7 @@ def _report_new_failures(newly_failing: list[tuple[_Result, datetime]], uses: di
         first, failed_since, doc_file = entries[0]
         where = (codes.get(doc_file.document_id) or [doc_file.document.number_notation])[0]
         tell(FIXITY_FAILED, key=f"{FIXITY_FAILED}:{agency_id}:{first.sha256}:{int(failed_since.timestamp())}",
-             agency_ids=(agency_id,), permission=ARCHIVIST_PERMISSION,
+             agency_ids=(agency_id,), permission=MANAGE_PERMISSION,
              params={"count": len({result.sha256 for result, _since, _f in entries}), "where": where},
              url=reverse("documents:detail", args=[doc_file.document_id]), document_id=doc_file.document_id)
 
@@ -265,7 +263,7 @@ def _report_restored(restored: list[_Result], uses: dict[str, list[DocumentFile]
     """A blob found intact again (restored from backup) is recorded too: the failure's end is evidence."""
     for result in restored:
         for doc_file in uses.get(result.sha256, []):
-            record_event(actor=None, verb=FIXITY_RESTORED_VERB, target=TargetRef.of(doc_file),
+            record_event(actor=None, verb=events.FIXITY_RESTORED, target=TargetRef.of(doc_file),
                          agency_id=doc_file.document.agency_id,
                          data={"sha256": result.sha256, "document_id": doc_file.document_id})
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +11,7 @@ from accounts.models import Unit
 from eoffice.widgets import DateField
 
 from .models import CatalogueHeading, RetentionPeriod, WorkFileState
+from .selectors import narrow_files
 
 
 class RetentionChoiceMixin:
@@ -141,19 +141,9 @@ class ArchiveFilterForm(forms.Form):
         if not self.is_valid():
             return files
         data = self.cleaned_data
-        if data.get("q"):
-            files = files.filter(Q(title__icontains=data["q"]) | Q(file_notation__icontains=data["q"]))
-        if data.get("year"):
-            files = files.filter(year=data["year"])
-        if data.get("retention") == "permanent":
-            files = files.filter(retention_years__isnull=True)
-        elif data.get("retention") == "limited":
-            files = files.filter(retention_years__isnull=False)
-        if data.get("unit"):
-            files = files.filter(unit=data["unit"])
-        if data.get("state"):
-            files = files.filter(state=data["state"])
-        return files
+        return narrow_files(files, q=data.get("q") or "", year=data.get("year"),
+                            unit_id=data["unit"].pk if data.get("unit") else None,
+                            retention=data.get("retention") or None, state=data.get("state") or "")
 
 
 class ImportForm(forms.Form):

@@ -13,7 +13,16 @@ from audit.services import record_event
 from eoffice.tasking import publish
 
 from . import bags, events
-from .models import BagExport, BagImport, JobState, WorkFile, WorkFileDocument, WorkFileState
+from .models import (
+    BagExport,
+    BagImport,
+    Disposition,
+    DispositionState,
+    JobState,
+    WorkFile,
+    WorkFileDocument,
+    WorkFileState,
+)
 
 STUCK_AFTER = timedelta(minutes=5)
 # A job left "running" by a worker that died: longer than any job runs (the broker redelivers unacked
@@ -22,15 +31,14 @@ ABANDONED_AFTER = timedelta(minutes=30)
 
 
 def build_export(export_id: int) -> None:
-    job = BagExport.objects.filter(pk=export_id).select_related("work_file").first()
-    if job is None or job.state == JobState.DONE:
-        return
-    bags.run_export(job)
+    job = BagExport.objects.filter(pk=export_id).first()
+    if job is not None:
+        bags.run_export(job)  # returns at once when the job is done
 
 
 def run_import(import_id: int) -> None:
     job = BagImport.objects.filter(pk=import_id).select_related("requested_by").first()
-    if job is None or job.state == JobState.DONE:
+    if job is None:
         return
 
     def imported(work_file) -> None:  # inside the import's transaction
@@ -57,4 +65,8 @@ def sweep(now=None) -> int:
     for pk in (WorkFile.objects.filter(state=WorkFileState.ARCHIVED, archived_at__lt=before)
                .filter(Exists(untried)).values_list("pk", flat=True)[:50]):
         published += publish("records.tasks.timestamp_archived", pk)
+    # Executed dispositions whose bytes were not removed yet (the task's message was lost).
+    for pk in Disposition.objects.filter(state=DispositionState.EXECUTED, content_removed_at=None,
+                                         executed_at__lt=before).values_list("pk", flat=True)[:50]:
+        published += publish("records.tasks.remove_destroyed_content", pk)
     return published

@@ -358,6 +358,8 @@ class Disposition(models.Model):
     executed_at = models.DateTimeField(_("executed at"), null=True, blank=True)
     # What was destroyed, frozen at execution: files, their documents and the blobs removed from storage.
     destroyed = models.JSONField(_("destroyed"), default=dict, blank=True)
+    # When the task removed the destroyed bytes from storage (after the execution committed).
+    content_removed_at = models.DateTimeField(_("content removed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("disposition")

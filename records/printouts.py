@@ -26,13 +26,12 @@ from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from accounts.models import Agency
 from documents.models import Document, DocumentFile
 from documents.pdf import register_fonts
-from documents.printouts import _LineWrapper, format_date, set_landscape_print
+from documents.printouts import _LineWrapper, format_date, numbered_canvas, set_landscape_print
 from signatures.sample_documents import MOTTO, NATIONAL_NAME
 
 from .models import CatalogueEntry, CatalogueHeading, FileCatalogue, Transfer, WorkFile, WorkFileDocument
@@ -193,36 +192,6 @@ def _signature_blocks(blocks: Sequence[tuple[str, str]]) -> Table:
                  style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
 
 
-def _numbered_canvas(footer_text: str, page_size: tuple[float, float]) -> type[Canvas]:
-    """A canvas that prints "Page 2 of 5" (in the active language) and the footer text on every page.
-    documents.printouts has one for registers, but it leaves the cover page unnumbered and is Vietnamese only."""
-    page_label = _("Page %(number)s of %(total)s")
-
-    class NumberedCanvas(Canvas):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._saved_pages: list[dict] = []
-
-        def showPage(self):  # noqa: N802 (reportlab API)
-            self._saved_pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self):
-            total = len(self._saved_pages)
-            for state in self._saved_pages:
-                self.__dict__.update(state)
-                width, _height = page_size
-                self.setFont(_FONT, 7.5)
-                self.setFillGray(0.3)
-                self.drawString(20 * mm, 8 * mm, footer_text[:150])
-                self.drawRightString(width - 10 * mm, 8 * mm,
-                                     page_label % {"number": self._pageNumber, "total": total})
-                super().showPage()
-            super().save()
-
-    return NumberedCanvas
-
-
 def _build_pdf(story: list, *, title: str, agency: Agency | None, wide: bool = False) -> bytes:
     register_fonts()
     page = landscape(A4) if wide else A4
@@ -231,7 +200,8 @@ def _build_pdf(story: list, *, title: str, agency: Agency | None, wide: bool = F
                             bottomMargin=15 * mm, title=_nfc(title), author=_nfc(agency.name if agency else ""),
                             creator="E-office")
     footer = f"{title} – {agency.name}" if agency else title
-    doc.build(story, canvasmaker=_numbered_canvas(_nfc(footer), page))
+    doc.build(story, canvasmaker=numbered_canvas(_nfc(footer), page, page_label=_("Page %(number)s of %(total)s"),
+                                                 number_first=True))
     return buffer.getvalue()
 
 

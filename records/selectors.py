@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts import roles
+from accounts.selectors import role_names
 from documents.models import Document
 from documents.selectors import visible_documents
 
@@ -38,15 +38,6 @@ MANAGE_PERMISSION = "records.manage_records"
 TRANSFER_MIN_YEARS = 5  # Art. 31.3: only files kept 5 years or more go to the archive
 HOLD_BACK_MAX_YEARS = 2  # Art. 31.3: kept in the unit at most 2 years past the due date
 REMIND_DAYS = 30  # PL VI: remind 30 days before a file is due for transfer
-
-
-def role_names(user) -> frozenset[str]:
-    """The person's role (group) names, read once per user object."""
-    cached = getattr(user, "_records_role_names", None)
-    if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True)) if user.is_authenticated else frozenset()
-        user._records_role_names = cached
-    return cached
 
 
 def manages_records(user, agency_id: int | None) -> bool:
@@ -88,6 +79,27 @@ def visible_work_files(user) -> QuerySet[WorkFile]:
     if user.unit_id:
         mine |= Q(unit_id=user.unit_id)
     return own_agency.filter(mine)
+
+
+def narrow_files(files: QuerySet[WorkFile], *, q: str = "", year: int | None = None, unit_id: int | None = None,
+                 retention: str | int | None = None, state: str = "") -> QuerySet[WorkFile]:
+    """A person's choices on a list the rule above already limited (the web filters and the API's):
+    number or title contains `q`; `retention` "permanent", "limited" or a number of years."""
+    if q := (q or "").strip():
+        files = files.filter(Q(title__icontains=q) | Q(file_notation__icontains=q))
+    if year:
+        files = files.filter(year=year)
+    if unit_id:
+        files = files.filter(unit_id=unit_id)
+    if state:
+        files = files.filter(state=state)
+    if retention == "permanent":
+        files = files.filter(retention_years__isnull=True)
+    elif retention == "limited":
+        files = files.filter(retention_years__isnull=False)
+    elif retention:
+        files = files.filter(retention_years=int(retention))
+    return files
 
 
 def may_edit_file(user, work_file: WorkFile) -> bool:
@@ -132,10 +144,7 @@ def open_files_for_document(user, document: Document) -> QuerySet[WorkFile]:
     rule as `may_edit_file`, as a query."""
     candidates = visible_work_files(user).filter(state=WorkFileState.OPEN, agency_id=document.agency_id)
     if not (user.is_superuser or manages_records(user, document.agency_id)):
-        editable = Q(creator_id=user.pk)
-        if user.unit_id and roles.UNIT_LEADER in role_names(user):
-            editable |= Q(unit_id=user.unit_id)
-        candidates = candidates.filter(editable)
+        candidates = candidates.filter(_kept_by(user))
     return candidates.exclude(items__document=document).order_by("-year", "file_notation")
 
 
@@ -162,11 +171,10 @@ def due_for_transfer(user, *, unit_id: int | None = None, today: date | None = N
     """Closed files that must go to the archive (retention ≥ 5 years or permanent), not yet submitted, with
     their deadline; nearest first."""
     today = today or timezone.localdate()
-    in_transfer = Transfer.objects.filter(files=OuterRef("pk"), state=TransferState.SUBMITTED)
     files = (
         visible_work_files(user)
         .filter(state=WorkFileState.CLOSED, transfer_due__isnull=False)
-        .exclude(Exists(in_transfer))
+        .exclude(_waiting_in_a_transfer())
         .select_related("unit", "creator", "agency")
     )
     if unit_id:
@@ -183,14 +191,28 @@ def due_for_transfer(user, *, unit_id: int | None = None, today: date | None = N
     return rows
 
 
+def _due_soon(today: date) -> Q:
+    """Closed files whose deadline (after an approved hold-back) is within 30 days or past."""
+    horizon = today + timedelta(days=REMIND_DAYS)
+    return Q(state=WorkFileState.CLOSED, transfer_due__isnull=False) & (
+        Q(held_until__isnull=True, transfer_due__lte=horizon) | Q(held_until__lte=horizon))
+
+
+def _waiting_in_a_transfer() -> Exists:
+    return Exists(Transfer.objects.filter(files=OuterRef("pk"), state=TransferState.SUBMITTED))
+
+
+def _kept_by(user) -> Q:
+    """The files a person answers for: those they keep, and their unit's when they lead it."""
+    kept = Q(creator_id=user.pk)
+    if user.unit_id and roles.UNIT_LEADER in role_names(user):
+        kept |= Q(unit_id=user.unit_id)
+    return kept
+
+
 def files_to_remind(today: date) -> QuerySet[WorkFile]:
     """Closed files due within 30 days (or overdue) whose people were not reminded for this deadline yet."""
-    horizon = today + timedelta(days=REMIND_DAYS)
-    return (
-        WorkFile.objects.filter(state=WorkFileState.CLOSED, transfer_due__isnull=False, transfer_reminded_at=None)
-        .filter(Q(held_until__isnull=True, transfer_due__lte=horizon) | Q(held_until__lte=horizon))
-        .select_related("unit")
-    )
+    return WorkFile.objects.filter(_due_soon(today), transfer_reminded_at=None).select_related("unit")
 
 
 def archive(user) -> QuerySet[WorkFile]:
@@ -239,18 +261,6 @@ def hold_backs_to_decide(user) -> QuerySet[HoldBack]:
     return HoldBack.objects.filter(state=DecisionState.REQUESTED, work_file__agency_id=user.agency_id)
 
 
-def unit_leader_ids(unit_id: int | None) -> list[int]:
-    if unit_id is None:
-        return []
-    return list(get_user_model().objects.filter(unit_id=unit_id, is_active=True, groups__name=roles.UNIT_LEADER)
-                .values_list("pk", flat=True))
-
-
-def agency_leader_ids(agency_id: int) -> list[int]:
-    return list(get_user_model().objects.filter(agency_id=agency_id, is_active=True, groups__name=roles.AGENCY_LEADER)
-                .values_list("pk", flat=True))
-
-
 @dataclass(frozen=True)
 class RecordsWork:
     """What waits for this person in the records cycle (shown on My work): a handful of COUNT queries, each
@@ -285,15 +295,6 @@ def records_work(user, today: date | None = None) -> RecordsWork:
         counts["hold_backs_to_decide"] = hold_backs_to_decide(user).count()
         counts["dispositions_to_decide"] = Disposition.objects.filter(agency_id=agency_id,
                                                                       state=DispositionState.PROPOSED).count()
-    # Closed files of mine (or of my unit, for its leader) due within 30 days or overdue, not yet submitted.
-    mine = Q(creator_id=user.pk)
-    if user.unit_id and roles.UNIT_LEADER in role_names(user):
-        mine |= Q(unit_id=user.unit_id)
-    horizon = today + timedelta(days=REMIND_DAYS)
-    counts["files_due"] = (
-        WorkFile.objects.filter(mine, agency_id=agency_id, state=WorkFileState.CLOSED, transfer_due__isnull=False)
-        .filter(Q(held_until__isnull=True, transfer_due__lte=horizon) | Q(held_until__lte=horizon))
-        .exclude(Exists(Transfer.objects.filter(files=OuterRef("pk"), state=TransferState.SUBMITTED)))
-        .count()
-    )
+    counts["files_due"] = (WorkFile.objects.filter(_kept_by(user), _due_soon(today), agency_id=agency_id)
+                           .exclude(_waiting_in_a_transfer()).count())
     return RecordsWork(**counts)

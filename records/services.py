@@ -18,15 +18,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Unit
+from accounts.selectors import unit_leader_ids
 from audit.services import record_event
 from documents.models import Document, DocumentFile, FileBlob
 from documents.selectors import visible_documents
-from documents.storage import destroy_blob_content
+from documents.storage import remove_destroyed_bytes
 from eoffice import notices
 from eoffice.tasking import publish_on_commit
 from signatures.models import SigningRequest
 from workflows.drafting import Draft, DraftAttachment, DraftState, DraftVersion
 from workflows.models import AssignmentResultFile, CaseState, IncomingCase
+from workflows.selectors import presenting_leaders
 
 from . import events, notice_kinds, selectors
 from .models import (
@@ -43,7 +45,6 @@ from .models import (
     FileCatalogue,
     HoldBack,
     ItemDecision,
-    JobState,
     RetentionPeriod,
     Transfer,
     TransferState,
@@ -89,6 +90,11 @@ def _add_months(day: date, months: int) -> date:
 
 def _audit(actor, verb: str, target, agency_id: int, **data) -> None:
     record_event(actor=actor, verb=verb, target=target, agency_id=agency_id, data=data)
+
+
+def _leader_ids(agency_id: int) -> list[int]:
+    """The head and deputy heads: who decides hold-backs and destructions."""
+    return list(presenting_leaders(agency_id).values_list("pk", flat=True))
 
 
 def _lock_file(work_file: WorkFile) -> WorkFile:
@@ -351,15 +357,14 @@ def open_ad_hoc(actor, data: WorkFileInput) -> WorkFile:
 
 def _renumber(work_file: WorkFile) -> None:
     """DocOrdinal by date, then number: the System orders the file (PL VI)."""
-    items = list(
-        work_file.items.select_related("document").order_by(
-            "document__issued_date", "document__register_number", "document__id"
-        )
-    )
+    items = list(work_file.items.only("id", "ordinal").order_by(
+        "document__issued_date", "document__register_number", "document__id"))
+    changed = []
     for ordinal, item in enumerate(items, start=1):
         if item.ordinal != ordinal:
             item.ordinal = ordinal
-            item.save(update_fields=["ordinal"])
+            changed.append(item)
+    WorkFileDocument.objects.bulk_update(changed, ["ordinal"], batch_size=500)
 
 
 def add_document(actor, work_file: WorkFile, document: Document) -> WorkFileDocument:
@@ -569,7 +574,7 @@ def request_hold_back(actor, work_file: WorkFile, *, until: date, reason: str) -
                reason=reason)
         notices.tell(
             notice_kinds.HOLD_BACK_REQUESTED, key=f"records:holdback:{hold.pk}",
-            user_ids=selectors.agency_leader_ids(work_file.agency_id), exclude=[actor.pk],
+            user_ids=_leader_ids(work_file.agency_id), exclude=[actor.pk],
             params={"actor": actor.name_and_position, "file": work_file.file_notation, "title": work_file.title,
                     "date": until.strftime("%d/%m/%Y")},
             url=reverse("records:file", args=[work_file.pk]),
@@ -622,7 +627,7 @@ def remind_transfers_due(today: date | None = None) -> int:
             due = selectors.effective_due(locked)
             notices.tell(
                 notice_kinds.TRANSFER_DUE, key=f"records:due:{locked.pk}:{due.isoformat()}",
-                user_ids=[locked.creator_id, *selectors.unit_leader_ids(locked.unit_id)],
+                user_ids=[locked.creator_id, *unit_leader_ids([locked.unit_id])],
                 params={"file": locked.file_notation, "title": locked.title, "date": due.strftime("%d/%m/%Y"),
                         "days": max((due - today).days, 0)},
                 url=reverse("records:file", args=[locked.pk]),
@@ -762,7 +767,7 @@ def propose_disposition(actor, files: list[WorkFile], *, note: str = "") -> Disp
                files=[f.file_notation for f in files])
         notices.tell(
             notice_kinds.DISPOSITION_PROPOSED, key=f"records:disposition:{disposition.pk}",
-            user_ids=selectors.agency_leader_ids(disposition.agency_id), exclude=[actor.pk],
+            user_ids=_leader_ids(disposition.agency_id), exclude=[actor.pk],
             params={"actor": actor.name_and_position, "count": len(files)},
             url=reverse("records:disposition", args=[disposition.pk]),
         )
@@ -888,11 +893,11 @@ def execute_disposition(actor, disposition: Disposition) -> Disposition:
             .values_list("blob_id", flat=True))
         still_used = _blobs_used_elsewhere(blob_ids, doomed_ids)
         now = timezone.now()
-        removed = []
-        for blob in FileBlob.objects.filter(pk__in=blob_ids - still_used, destroyed_at__isnull=True):
-            size = blob.size
-            destroy_blob_content(blob, now)
-            removed.append({"sha256": blob.sha256, "size": size})
+        doomed_blobs = FileBlob.objects.filter(pk__in=blob_ids - still_used, destroyed_at__isnull=True)
+        removed = [{"sha256": sha256, "size": size} for sha256, size in doomed_blobs.values_list("sha256", "size")]
+        # Marked here, removed from storage by a task after the commit (records.tasks.remove_destroyed_content):
+        # a rollback never loses bytes, and a large disposition does not hold the request.
+        FileBlob.objects.filter(pk__in=[blob["sha256"] for blob in removed]).update(destroyed_at=now)
         for doc_file in doomed_files:
             if doc_file.blob_id in blob_ids - still_used and doc_file.text:
                 doc_file.text = ""
@@ -925,10 +930,24 @@ def execute_disposition(actor, disposition: Disposition) -> Disposition:
         disposition.executed_by = actor
         disposition.executed_at = now
         disposition.save(update_fields=["destroyed", "state", "executed_by", "executed_at"])
+        publish_on_commit("records.tasks.remove_destroyed_content", disposition.pk)
         _audit(actor, events.DISPOSITION_EXECUTED, disposition, disposition.agency_id,
                files=[f["file_notation"] for f in snapshot_files], blobs_removed=len(removed),
                bytes_removed=sum(b["size"] for b in removed), approved_by=disposition.destroyed["approved_by"])
     return disposition
+
+
+def remove_destroyed_content(disposition_id: int) -> int:
+    """The task's body: delete from storage the bytes an executed disposition marked destroyed, then note it
+    on the disposition. Idempotent (bytes already gone are skipped); returns how many objects were deleted."""
+    disposition = Disposition.objects.filter(pk=disposition_id, state=DispositionState.EXECUTED).first()
+    if disposition is None or disposition.content_removed_at is not None:
+        return 0
+    shas = [blob["sha256"] for blob in disposition.destroyed.get("blobs_removed", [])]
+    deleted = sum(remove_destroyed_bytes(blob) for blob in FileBlob.objects.filter(pk__in=shas,
+                                                                                    destroyed_at__isnull=False))
+    Disposition.objects.filter(pk=disposition.pk).update(content_removed_at=timezone.now())
+    return deleted
 
 
 # --- BagIt jobs -------------------------------------------------------------------------------------------
@@ -964,10 +983,6 @@ def request_import(actor, upload, *, original_name: str) -> BagImport:
     return job
 
 
-def mark_job_failed(job: BagExport | BagImport, reason: str) -> None:
-    type(job).objects.filter(pk=job.pk).update(state=JobState.FAILED, error=reason[:500], finished_at=timezone.now())
-
-
 def record_export_downloaded(actor, job: BagExport) -> None:
     with transaction.atomic():
         _audit(actor, events.EXPORT_DOWNLOADED, job.work_file, job.work_file.agency_id, export_id=job.pk)
@@ -977,8 +992,3 @@ def record_printed(actor, target, agency_id: int, *, what: str, fmt: str) -> Non
     """Printing a list of records is recorded like printing a register."""
     with transaction.atomic():
         _audit(actor, events.PRINTED, target, agency_id, what=what, format=fmt)
-
-
-def days_until(day: date | None, today: date | None = None) -> int | None:
-    return None if day is None else (day - (today or _today())).days
-

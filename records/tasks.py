@@ -54,6 +54,12 @@ def run_import(import_id: int) -> None:
     jobs.run_import(import_id)
 
 
+@shared_task(name="records.tasks.remove_destroyed_content", acks_late=True, ignore_result=True)
+def remove_destroyed_content(disposition_id: int) -> int:
+    """Maintenance queue, after a disposition is executed: deletes the destroyed bytes from storage."""
+    return services.remove_destroyed_content(disposition_id)
+
+
 @shared_task(name="records.tasks.sweep_jobs", acks_late=True, ignore_result=True)
 def sweep_jobs() -> int:
     """Maintenance queue: publishes again the export and import jobs whose message was lost (broker down)."""

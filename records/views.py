@@ -23,7 +23,7 @@ from documents.models import Direction, Document
 from documents.selectors import visible_documents
 from workflows.models import CaseState
 
-from . import printouts, selectors, services
+from . import bags, printouts, selectors, services
 from .forms import (
     AdHocFileForm,
     ArchiveFilterForm,
@@ -86,6 +86,10 @@ def _ids(values: list[str]) -> list[int]:
     return [_id(value) for value in values]
 
 
+def _package_name(job: BagExport) -> str:
+    return bags.bag_name(job.work_file) + ".zip"
+
+
 def _file_response(content: bytes, name: str, fmt: str) -> HttpResponse:
     content_type = "application/pdf" if fmt == "pdf" else XLSX
     response = HttpResponse(content, content_type=content_type)
@@ -118,7 +122,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "transfers": selectors.visible_transfers(user).filter(state=TransferState.SUBMITTED)[:20],
         "manager": selectors.manages_records(user, user.agency_id),
         "catalogue": selectors.visible_catalogues(user).filter(year=today.year).first(),
-        "counts": files.values("state").annotate(n=Count("id")).order_by(),
     })
 
 
@@ -221,6 +224,8 @@ def _catalogue_rows(item: FileCatalogue, opened: dict) -> list[dict]:
 
 @login_required
 def catalogue_print(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    if fmt not in ("pdf", "xlsx"):
+        raise Http404
     item = get_object_or_404(selectors.visible_catalogues(request.user), pk=pk)
     content = printouts.catalogue_pdf(item) if fmt == "pdf" else printouts.catalogue_xlsx(item)
     services.record_printed(request.user, item, item.agency_id, what="catalogue", fmt=fmt)
@@ -310,7 +315,8 @@ def file_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "hold_backs": hold_backs, "pending_hold": pending_hold,
         "decide_form": DecisionForm() if pending_hold and selectors.leads_agency(user, work_file.agency_id) else None,
         "due": selectors.effective_due(work_file),
-        "exports": BagExport.objects.filter(work_file=work_file, requested_by=user)[:5],
+        "exports": [(job, _package_name(job)) for job in
+                    BagExport.objects.filter(work_file=work_file, requested_by=user).select_related("work_file")[:5]],
         "transfers": work_file.transfers.all(),
         "dispositions": work_file.disposition_items.select_related("disposition"),
         "candidates": _document_candidates(user, work_file) if editable else [],
@@ -411,16 +417,19 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponse:
     if job.state != JobState.DONE or not job.file:
         raise Http404
     services.record_export_downloaded(request.user, job)
-    name = f"hoso-{job.work_file.year}-{job.work_file.file_notation}.zip".replace("/", "-")
-    return FileResponse(job.file.open("rb"), as_attachment=True, filename=name, content_type="application/zip")
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=_package_name(job),
+                        content_type="application/zip")
 
 
 @login_required
 def export_state(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(BagExport, pk=pk, requested_by=request.user)
-    return JsonResponse({"state": job.state, "error": job.error,
-                         "download": reverse("records:export_download", args=[pk]) if job.state == JobState.DONE
-                         else ""}, headers={"Cache-Control": "no-store"})
+    """The state of one of the person's packages, polled by static/js/jobs.js on the file's page."""
+    job = get_object_or_404(BagExport.objects.select_related("work_file"), pk=pk, requested_by=request.user)
+    done = job.state == JobState.DONE
+    return JsonResponse({"state": job.state, "state_label": job.get_state_display(), "error": job.error,
+                         "progress": 100 if done else 0, "file_name": _package_name(job),
+                         "download": reverse("records:export_download", args=[pk]) if done else ""},
+                        headers={"Cache-Control": "no-store"})
 
 
 # --- a document's page: "add to work file" -------------------------------------------------------------------

@@ -330,6 +330,9 @@ def index_stale(limit: int = 500) -> int:
     return index_documents(existing, bodies=existing) + index_drafts(drafts)
 
 
+WORK_FILE_WORD_FIELDS = frozenset({"file_notation", "title", "description", "year", "unit"})
+
+
 def work_file_words(work_file: WorkFile) -> str:
     """The folded words a work file is found by: number, title, description, year, unit."""
     unit = work_file.unit.name if work_file.unit_id and work_file.unit else ""

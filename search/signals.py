@@ -67,8 +67,9 @@ def _draft_saved(sender, instance: Draft, raw=False, **kwargs) -> None:
 
 
 @receiver(post_save, sender=WorkFile, dispatch_uid="search.work_file")
-def _work_file_saved(sender, instance: WorkFile, raw=False, **kwargs) -> None:
-    if not raw:
+def _work_file_saved(sender, instance: WorkFile, raw=False, update_fields=None, **kwargs) -> None:
+    # Closing, transfer and the like save other fields: the words are only written again when theirs change.
+    if not raw and (update_fields is None or set(update_fields) & indexing.WORK_FILE_WORD_FIELDS):
         indexing.index_work_file(instance)
 
 

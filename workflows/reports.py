@@ -32,9 +32,9 @@ from documents.printouts import (
     _SECRECY_NOTES,
     _URGENCY_NOTES,
     _LineWrapper,
-    _numbered_canvas,
     format_date,
     format_number,
+    numbered_canvas,
     set_landscape_print,
 )
 from documents.selectors import visible_documents
@@ -402,7 +402,7 @@ def _pdf(agency, title: str, date_from: date, date_to: date, spec, rows: list[li
     page = landscape(A4)
     doc = SimpleDocTemplate(buffer, pagesize=page, leftMargin=20 * mm, rightMargin=10 * mm, topMargin=15 * mm,
                             bottomMargin=15 * mm, title=title, author=agency.name, creator="E-office")
-    canvas = _numbered_canvas(f"{title} – {agency.name}", page)
+    canvas = numbered_canvas(f"{title} – {agency.name}", page)
     doc.build(story, canvasmaker=canvas)
     return buffer.getvalue()
 

@@ -340,7 +340,7 @@ class DashboardTests(TestCase):
         assert "BÁO CÁO TÌNH HÌNH GIẢI QUYẾT VĂN BẢN ĐẾN" in text and o.unit.name in text
         # The jobs page lists both, with their download links; the status answers JSON for the script.
         page = client.get(reverse("dashboard:jobs")).content.decode()
-        assert reverse("dashboard:job_download", args=[pdf_job.pk]) in page and "dashboard/jobs.js" in page
+        assert reverse("dashboard:job_download", args=[pdf_job.pk]) in page and "js/jobs.js" in page
         assert client.get(reverse("dashboard:job_status", args=[job.pk])).json()["state"] == "done"
 
     def test_agencies_report_is_provincial_and_api_jobs(self):

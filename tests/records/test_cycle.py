@@ -254,7 +254,8 @@ def _expire(work_file: WorkFile, years_ago: int = 20) -> None:
     WorkFile.objects.filter(pk=work_file.pk).update(end_date=past, start_date=past)
 
 
-def test_disposition_needs_approval_never_touches_permanent_files_and_keeps_its_record(office):
+def test_disposition_needs_approval_never_touches_permanent_files_and_keeps_its_record(
+        office, django_capture_on_commit_callbacks):
     doomed = closed_file(office, years=5, notation="01.H")
     kept = closed_file(office, years=5, notation="02.H")
     permanent = closed_file(office, years=None, notation="03.H")
@@ -286,8 +287,14 @@ def test_disposition_needs_approval_never_touches_permanent_files_and_keeps_its_
                                    reason="Còn giá trị tham khảo")])
     blob = shared_document.files.get().blob
     assert default_storage.exists(blob.storage_name)
-    services.execute_disposition(office.archivist, disposition)
+    with django_capture_on_commit_callbacks(execute=False) as after_commit:
+        services.execute_disposition(office.archivist, disposition)
+    # Marked in the transaction, the bytes still there until the task runs after the commit.
+    assert FileBlob.objects.get(pk=blob.pk).destroyed_at is not None and default_storage.exists(blob.storage_name)
+    for callback in after_commit:
+        callback()
     disposition.refresh_from_db()
+    assert disposition.content_removed_at is not None
     doomed.refresh_from_db()
     kept.refresh_from_db()
     assert disposition.state == DispositionState.EXECUTED and disposition.decided_by == office.leader
@@ -308,7 +315,7 @@ def test_disposition_needs_approval_never_touches_permanent_files_and_keeps_its_
     assert Disposition.objects.filter(pk=disposition.pk).exists()
 
 
-def test_bytes_used_by_another_record_are_not_removed(office):
+def test_bytes_used_by_another_record_are_not_removed(office, django_capture_on_commit_callbacks):
     doomed = closed_file(office, years=5, notation="01.H")
     _expire(doomed)
     document = doomed.items.get().document
@@ -318,7 +325,8 @@ def test_bytes_used_by_another_record_are_not_removed(office):
     disposition = services.propose_disposition(office.archivist, [doomed])
     services.decide_disposition(office.leader, disposition, [
         services.ItemDecisionInput(disposition.items.get().pk, destroy=True)])
-    services.execute_disposition(office.archivist, disposition)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.execute_disposition(office.archivist, disposition)
     blob = FileBlob.objects.get(pk=twin.files.get().blob_id)
     assert blob.destroyed_at is None and default_storage.exists(blob.storage_name)
     assert Disposition.objects.get().destroyed["blobs_kept_in_use"] == [blob.pk]
@@ -432,9 +440,12 @@ def test_the_sweeper_publishes_again_what_a_broker_outage_lost(office, monkeypat
     export = BagExport.objects.create(work_file=work_file, requested_by=office.archivist)
     published = []
     monkeypatch.setattr(jobs, "publish", lambda name, *args: published.append((name, *args)) or True)
+    executed = Disposition.objects.create(agency=office.agency, proposed_by=office.archivist,
+                                          state=DispositionState.EXECUTED, executed_at=timezone.now())
     assert jobs.sweep() == 0  # too recent: its own message may still be on the way
     later = timezone.now() + timedelta(minutes=6)
-    assert jobs.sweep(now=later) == 2
+    assert jobs.sweep(now=later) == 3
+    assert ("records.tasks.remove_destroyed_content", executed.pk) in published
     assert ("records.tasks.build_export", export.pk) in published
     assert ("records.tasks.timestamp_archived", work_file.pk) in published
 
@@ -472,6 +483,9 @@ def test_garbage_ids_are_404_not_500(office):
     assert archivist.get(reverse("records:retention"), {"edit": "abc"}).status_code == 404
     assert archivist.post(reverse("records:dispositions"), {"files": [huge]}).status_code == 404
     assert staff.get(reverse("records:archive"), {"year": huge, "unit": "abc"}).status_code == 200
+    catalogue = published_catalogue(office)
+    assert staff.get(reverse("records:catalogue_print", args=[catalogue.pk, "docx"])).status_code == 404
+    assert staff.get(reverse("records:catalogue_print", args=[catalogue.pk, "xlsx"])).status_code == 200
     assert staff.get("/api/v1/records/due/", {"unit": huge}).status_code == 400
 
 
@@ -505,3 +519,16 @@ def test_my_work_shows_what_waits_in_the_records_cycle(office):
     page = _client(office.archivist).get(reverse("desk:home")).content.decode()
     assert 'id="records-work"' in page and reverse("records:transfers") in page
     assert 'id="records-work"' not in _client(office.outsider).get(reverse("desk:home")).content.decode()
+
+
+def test_the_file_page_follows_its_package_until_it_is_ready(office):
+    work_file = closed_file(office)
+    job = services.request_export(office.staff, work_file)
+    staff = _client(office.staff)
+    page = staff.get(reverse("records:file", args=[work_file.pk])).content.decode()
+    state_url = reverse("records:export_state", args=[job.pk])
+    assert f'data-status-url="{state_url}"' in page and "js/jobs.js" in page
+    state = staff.get(state_url).json()
+    assert state["state"] == "queued" and state["download"] == ""
+    assert _client(office.chief).get(state_url).status_code == 404  # someone else's package
+    assert _client(office.chief).get(reverse("records:export_download", args=[job.pk])).status_code == 404

@@ -16,7 +16,7 @@ from audit.models import AuditEvent
 from documents import services as documents_services
 from documents.models import FileBlob
 from notifications.models import NoticeEvent
-from records import fixity
+from records import events, fixity
 from records.models import FixityRecord, FixityStatus, WorkFile, WorkFileDocument
 from tests.factories import clerk, doc_type, make_pdf, make_user
 
@@ -62,7 +62,7 @@ def test_intact_blobs_are_ok_and_the_work_file_says_so(stored):
     assert set(FixityRecord.objects.values_list("status", flat=True)) == {FixityStatus.OK}
     work_file.refresh_from_db()
     assert work_file.fixity == "ok"
-    assert not AuditEvent.objects.filter(verb=fixity.FIXITY_FAILED_VERB).exists()
+    assert not AuditEvent.objects.filter(verb=events.FIXITY_FAILED).exists()
 
 
 def test_an_altered_byte_is_a_mismatch_reported_once(stored):
@@ -75,7 +75,7 @@ def test_an_altered_byte_is_a_mismatch_reported_once(stored):
     assert "101" not in failure.documents[0] and "100/BNV-VP" in failure.documents[0]
     record = FixityRecord.objects.get(blob=blobs[0])
     assert record.status == FixityStatus.MISMATCH and record.failed_since is not None
-    (event,) = AuditEvent.objects.filter(verb=fixity.FIXITY_FAILED_VERB)
+    (event,) = AuditEvent.objects.filter(verb=events.FIXITY_FAILED)
     assert event.agency_id == documents[0].agency_id and event.target_type == "documents.documentfile"
     assert event.data["sha256"] == blobs[0].sha256 and event.data["work_files"] == [work_file.file_code]
     (notice,) = NoticeEvent.objects.filter(kind="records.fixity_failed")
@@ -87,14 +87,14 @@ def test_an_altered_byte_is_a_mismatch_reported_once(stored):
     second = fixity.check_batch(now=timezone.now() + timedelta(hours=1))
     assert second.mismatched == 1 and not second.failures[0].newly_failing
     assert FixityRecord.objects.get(blob=blobs[0]).failed_since == record.failed_since  # kept
-    assert AuditEvent.objects.filter(verb=fixity.FIXITY_FAILED_VERB).count() == 1
+    assert AuditEvent.objects.filter(verb=events.FIXITY_FAILED).count() == 1
     assert NoticeEvent.objects.filter(kind="records.fixity_failed").count() == 1
 
     _corrupt(blobs[0])  # restored (the same flip again)
     fixity.check_batch(now=timezone.now() + timedelta(hours=2))
     record.refresh_from_db()
     assert record.status == FixityStatus.OK and record.failed_since is None
-    assert AuditEvent.objects.filter(verb=fixity.FIXITY_RESTORED_VERB).count() == 1
+    assert AuditEvent.objects.filter(verb=events.FIXITY_RESTORED).count() == 1
     work_file.refresh_from_db()
     assert work_file.fixity == "ok"
 

@@ -1,8 +1,9 @@
-// The report jobs page: asks for the state of each unfinished job every two seconds and updates its row
-// (progress, state, download link, reason of failure) until none is left running. No inline script (CSP).
+// Background jobs shown in a table marked `data-jobs` (the dashboard's reports, a work file's BagIt packages):
+// asks for the state of each unfinished job every two seconds and updates its row (progress, state, download
+// link, reason of failure) until none is left running. No inline script (CSP).
 (function () {
   "use strict";
-  var table = document.getElementById("report-jobs");
+  var table = document.querySelector("table[data-jobs]");
   if (!table) { return; }
   function pending() {
     return Array.prototype.slice.call(table.querySelectorAll("tr[data-job][data-state='queued'], tr[data-job][data-state='running']"));
